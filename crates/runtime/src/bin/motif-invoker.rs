@@ -1,0 +1,138 @@
+//! `motif-invoker`: serves a function behind the motif contract on `$PORT`.
+//!
+//! The container entrypoint of every motif function that is not a language invoker of
+//! its own. `--command` serves any executable (CONTRACT.md §8).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use clap::Parser;
+use motif_runtime::{Command, Config, Kind};
+
+/// Serve a function behind the motif function contract.
+///
+/// Settings come from the environment as the contract names them: PORT, MOTIF_TIMEOUT,
+/// MOTIF_CONCURRENCY, MOTIF_QUEUE, MOTIF_MAX_BODY, MOTIF_DRAIN_SECONDS, MOTIF_LOG,
+/// MOTIF_HOST, MOTIF_FUNCTION_NAME.
+#[derive(Debug, Parser)]
+#[command(name = "motif-invoker", version, about)]
+struct Args {
+    /// The function's kind.
+    #[arg(long, env = "MOTIF_FUNCTION_KIND", value_enum, default_value = "http")]
+    kind: Kind,
+
+    /// Media type of the command's stdout (for a cloudevent function, the reply's
+    /// datacontenttype; `application/cloudevents+json` means stdout is the whole reply).
+    #[arg(
+        long,
+        env = "MOTIF_RESPONSE_TYPE",
+        default_value = "application/octet-stream"
+    )]
+    response_type: String,
+
+    /// The reply event's type [default: the request's type with `.reply` appended].
+    #[arg(long, env = "MOTIF_REPLY_TYPE")]
+    reply_type: Option<String>,
+
+    /// Shell command run once before the function turns ready (10 s cap).
+    #[arg(long, env = "MOTIF_INIT")]
+    init: Option<String>,
+
+    /// Shell command run once on drain (10 s cap).
+    #[arg(long, env = "MOTIF_SHUTDOWN")]
+    shutdown: Option<String>,
+
+    /// Serve an executable: one process per request. Everything after it is its
+    /// arguments, so give the other options first.
+    #[arg(
+        long,
+        value_name = "CMD",
+        num_args = 1..,
+        allow_hyphen_values = true,
+        required = true
+    )]
+    command: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    motif_runtime::mark_process_start();
+    let args = Args::parse();
+    motif_runtime::log::init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return report(&anyhow::Error::new(e).context("cannot start the async runtime")),
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => report(&e),
+    }
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let mut config = Config::from_env().context("invalid setting")?;
+    config.kind = args.kind;
+    let (program, rest) = args
+        .command
+        .split_first()
+        .expect("clap requires at least one value");
+    let program = resolve(program)?;
+    if std::env::var_os("MOTIF_FUNCTION_NAME").is_none() && config.knative.service.is_none() {
+        if let Some(stem) = program.file_stem().and_then(|s| s.to_str()) {
+            config.name = stem.to_owned();
+        }
+    }
+    let handler = Command::new(program, rest)
+        .response_type(args.response_type)
+        .reply_type(args.reply_type)
+        .max_output(config.max_body)
+        .init_hook(args.init)
+        .shutdown_hook(args.shutdown);
+    motif_runtime::serve(handler, config).await?;
+    Ok(())
+}
+
+/// Finds the program now, so a typo fails at start rather than on every request.
+fn resolve(program: &str) -> anyhow::Result<PathBuf> {
+    let is_executable = |p: &Path| {
+        use std::os::unix::fs::PermissionsExt;
+        p.metadata()
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if program.contains('/') {
+        let path = PathBuf::from(program);
+        if !path.exists() {
+            bail!("command `{program}` does not exist");
+        }
+        if !is_executable(&path) {
+            bail!("command `{program}` is not an executable file (chmod +x?)");
+        }
+        return Ok(std::path::absolute(&path).unwrap_or(path));
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| is_executable(p))
+        .with_context(|| format!("command `{program}` is not on PATH"))
+}
+
+fn report(e: &anyhow::Error) -> ExitCode {
+    eprintln!("error: {e}");
+    for cause in e.chain().skip(1) {
+        eprintln!("  Caused by: {cause}");
+    }
+    let hint = if e.to_string().contains("cannot listen") {
+        "is another process using $PORT? set PORT to a free port, or 0 to pick one"
+    } else if e.to_string().contains("invalid setting") {
+        "see CONTRACT.md §5 for the settings and their units"
+    } else if e.to_string().contains("command `") {
+        "give --command a path to an executable, or a program on PATH"
+    } else {
+        "run with RUST_LOG=debug for more detail"
+    };
+    eprintln!("hint: {hint}");
+    ExitCode::FAILURE
+}
