@@ -26,7 +26,7 @@ use axum::routing::get;
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::BodyExt;
 use motif_contract::http::{self as binding, Message, Mode};
 use motif_contract::media::{self, Accept, CLOUDEVENTS_BATCH_JSON, CLOUDEVENTS_JSON};
 use motif_contract::{Event, Problem};
@@ -452,23 +452,70 @@ fn webhook_preflight(headers: &HeaderMap) -> Response {
     res
 }
 
-async fn read_body(body: Body, headers: &HeaderMap, max: usize) -> Result<Bytes, Response> {
+/// After a body passes the limit, how much more of it is read and thrown away before the
+/// 413 is sent, and for how long. Without this "lingering" read the server would close
+/// the connection while the client is still sending, and most clients would report a
+/// broken pipe instead of the 413 (nginx's `lingering_close` does the same).
+const LINGER_BYTES: u64 = 64 * 1024 * 1024;
+const LINGER_TIME: Duration = Duration::from_secs(2);
+
+async fn read_body(mut body: Body, headers: &HeaderMap, max: usize) -> Result<Bytes, Response> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > max as u64) {
+    let mut over = declared.is_some_and(|len| len > max as u64);
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let (mut total, mut discarded) = (0usize, 0u64);
+    let linger_until = tokio::time::Instant::now() + LINGER_TIME;
+    loop {
+        let frame = if over {
+            match tokio::time::timeout_at(linger_until, body.frame()).await {
+                Ok(frame) => frame,
+                Err(_) => break,
+            }
+        } else {
+            body.frame().await
+        };
+        let Some(frame) = frame else { break };
+        let data = match frame {
+            Ok(frame) => match frame.into_data() {
+                Ok(data) => data,
+                Err(_) => continue, // trailers
+            },
+            Err(e) if over => {
+                tracing::debug!("client stopped sending an oversized body: {e}");
+                break;
+            }
+            Err(e) => {
+                return Err(problem(&Problem::bad_request(format!(
+                    "request body could not be read: {e}"
+                ))));
+            }
+        };
+        if over {
+            discarded += data.len() as u64;
+            if discarded > LINGER_BYTES {
+                break;
+            }
+            continue;
+        }
+        total += data.len();
+        if total > max {
+            over = true;
+            chunks.clear();
+            continue;
+        }
+        chunks.push(data);
+    }
+    if over {
         return Err(problem(&Problem::payload_too_large(max)));
     }
-    match Limited::new(body, max).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
-            Err(problem(&Problem::payload_too_large(max)))
-        }
-        Err(e) => Err(problem(&Problem::bad_request(format!(
-            "request body could not be read: {e}"
-        )))),
-    }
+    Ok(match chunks.len() {
+        0 => Bytes::new(),
+        1 => chunks.pop().expect("one chunk"),
+        _ => chunks.concat().into(),
+    })
 }
 
 fn too_many(config: &Config) -> Response {
@@ -481,11 +528,18 @@ fn too_many(config: &Config) -> Response {
     res
 }
 
+/// A handler's failure, as the contract's problem for its status where there is one.
 fn handler_failed(e: &HandlerError) -> Response {
-    let p = if e.status == StatusCode::INTERNAL_SERVER_ERROR {
-        Problem::handler_failed(&e.message)
-    } else {
-        Problem::new(e.status, "function-error", "Function error", &e.message)
+    let detail = e.message.as_str();
+    let p = match e.status {
+        StatusCode::INTERNAL_SERVER_ERROR => Problem::handler_failed(detail),
+        StatusCode::BAD_REQUEST => Problem::bad_request(detail),
+        StatusCode::NOT_FOUND => Problem::not_found(detail),
+        StatusCode::METHOD_NOT_ALLOWED => Problem::method_not_allowed(detail),
+        StatusCode::NOT_ACCEPTABLE => Problem::not_acceptable(detail),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => Problem::unsupported_media_type(detail),
+        StatusCode::SERVICE_UNAVAILABLE => Problem::unavailable(detail),
+        status => Problem::new(status, "function-error", "Function error", detail),
     };
     problem(&p)
 }

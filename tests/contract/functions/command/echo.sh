@@ -1,0 +1,3 @@
+#!/bin/sh
+# Role `echo` (and `event-reply`): stdin to stdout.
+exec cat

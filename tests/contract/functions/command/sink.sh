@@ -1,0 +1,3 @@
+#!/bin/sh
+# Role `event-sink`: reads the data, replies with nothing.
+cat >/dev/null

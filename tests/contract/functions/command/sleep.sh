@@ -1,0 +1,3 @@
+#!/bin/sh
+# Role `sleep`: outlives any timeout the cases set.
+sleep 30

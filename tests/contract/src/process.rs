@@ -1,0 +1,274 @@
+//! Starting and stopping a function under an invoker, as a real process on a loopback port.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+
+/// How long a function may take to turn ready. Generous: a wasm or interpreted invoker
+/// compiles or imports on start, and the suite's processes share two cores.
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// An invoker and how it starts each role.
+#[derive(Debug, Clone)]
+pub struct Invoker {
+    /// Its name, the directory under `functions/`.
+    pub name: String,
+    roles: BTreeMap<String, Launch>,
+    kinds: BTreeMap<String, String>,
+}
+
+/// `functions/<invoker>/roles.toml`: per role, the command line and its environment.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Launch {
+    argv: Vec<String>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+}
+
+/// `roles.toml` at the suite's root: per role, its kind and what it does.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Role {
+    kind: String,
+    #[allow(dead_code)]
+    does: String,
+}
+
+impl Invoker {
+    /// Reads `functions/<name>/roles.toml`, replacing `{dir}` (that directory) and each
+    /// `{key}` of `vars` in its command lines.
+    pub fn load(suite: &Path, name: &str, vars: &[(&str, String)]) -> Result<Self, String> {
+        let roles: BTreeMap<String, Role> = read_toml(&suite.join("roles.toml"))?;
+        let dir = suite.join("functions").join(name);
+        let mut launches: BTreeMap<String, Launch> = read_toml(&dir.join("roles.toml"))?;
+        let subst = |s: &str| {
+            let mut s = s.replace("{dir}", &dir.display().to_string());
+            for (k, v) in vars {
+                s = s.replace(&format!("{{{k}}}"), v);
+            }
+            s
+        };
+        for (role, launch) in &mut launches {
+            if !roles.contains_key(role) {
+                return Err(format!(
+                    "{name}/roles.toml: `{role}` is not a role in roles.toml"
+                ));
+            }
+            launch.argv = launch.argv.iter().map(|a| subst(a)).collect();
+            for v in launch.env.values_mut() {
+                *v = subst(v);
+            }
+        }
+        Ok(Self {
+            name: name.to_owned(),
+            roles: launches,
+            kinds: roles.into_iter().map(|(k, r)| (k, r.kind)).collect(),
+        })
+    }
+
+    /// Whether this invoker implements `role`.
+    pub fn implements(&self, role: &str) -> bool {
+        self.roles.contains_key(role)
+    }
+
+    /// Starts `role` with extra `env`, and waits until `/_/ready` answers 200.
+    pub async fn start(
+        &self,
+        role: &str,
+        env: &BTreeMap<String, String>,
+    ) -> Result<Function, String> {
+        let launch = self
+            .roles
+            .get(role)
+            .ok_or_else(|| format!("invoker `{}` has no role `{role}`", self.name))?;
+        let kind = self.kinds.get(role).map_or("http", String::as_str);
+        let port = free_port()?;
+        let (program, args) = launch.argv.split_first().ok_or("empty argv")?;
+        let mut cmd = tokio::process::Command::new(program);
+        cmd.args(args)
+            .env("PORT", port.to_string())
+            .env("MOTIF_HOST", "127.0.0.1")
+            .env("MOTIF_FUNCTION_KIND", kind)
+            .env("MOTIF_FUNCTION_NAME", role)
+            .envs(&launch.env)
+            .envs(env)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| format!("cannot start `{program}`: {e}"))?;
+        let logs = Arc::new(Mutex::new(String::new()));
+        tokio::spawn(collect(child.stdout.take().expect("piped"), logs.clone()));
+        tokio::spawn(collect(child.stderr.take().expect("piped"), logs.clone()));
+        let mut function = Function {
+            base: format!("http://127.0.0.1:{port}"),
+            child,
+            logs,
+            client: reqwest::Client::new(),
+        };
+        function.wait_ready().await?;
+        Ok(function)
+    }
+}
+
+fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// A port nobody listens on now. The invoker binds it a moment later; another process
+/// taking it in between is possible but rare on a test machine, and shows as a clear
+/// start failure.
+fn free_port() -> Result<u16, String> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
+    l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
+}
+
+async fn collect(r: impl AsyncRead + Unpin, logs: Arc<Mutex<String>>) {
+    let mut lines = BufReader::new(r).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        let mut logs = logs.lock().expect("log lock");
+        logs.push_str(&line);
+        logs.push('\n');
+    }
+}
+
+/// A running function.
+#[derive(Debug)]
+pub struct Function {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    child: tokio::process::Child,
+    logs: Arc<Mutex<String>>,
+    /// A client with a connection pool, as a real caller has.
+    pub client: reqwest::Client,
+}
+
+impl Function {
+    /// Its address and client, for sending requests (also from other tasks).
+    pub fn view(&self) -> FunctionView {
+        FunctionView {
+            base: self.base.clone(),
+            client: self.client.clone(),
+        }
+    }
+
+    async fn wait_ready(&mut self) -> Result<(), String> {
+        let start = Instant::now();
+        let url = format!("{}/_/ready", self.base);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                return Err(format!(
+                    "function exited with {status} before turning ready\n--- logs ---\n{}",
+                    self.logs()
+                ));
+            }
+            if let Ok(res) = self.client.get(&url).send().await {
+                if res.status() == 200 {
+                    return Ok(());
+                }
+            }
+            if start.elapsed() > READY_TIMEOUT {
+                return Err(format!(
+                    "function not ready after {}s\n--- logs ---\n{}",
+                    READY_TIMEOUT.as_secs(),
+                    self.logs()
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// What the process has logged so far.
+    pub fn logs(&self) -> String {
+        self.logs.lock().expect("log lock").clone()
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// Sends SIGTERM.
+    pub fn terminate(&self) {
+        if let Some(pid) = self.child.id() {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid as i32),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+        }
+    }
+
+    /// Waits for the process to exit, up to `limit`; `None` if it did not.
+    pub async fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        tokio::time::timeout(limit, self.child.wait())
+            .await
+            .ok()?
+            .ok()
+    }
+
+    /// Stops the function (SIGTERM, then SIGKILL after 5 s) and returns its logs.
+    pub async fn stop(mut self) -> String {
+        self.terminate();
+        if self.wait_exit(Duration::from_secs(5)).await.is_none() {
+            let _ = self.child.kill().await;
+        }
+        // Let the log readers drain the pipes.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        self.logs()
+    }
+}
+
+/// Locates `motif-invoker` next to the running test binary's profile directory,
+/// building it first (`MOTIF_INVOKER_BIN` overrides).
+pub fn motif_invoker() -> Result<PathBuf, String> {
+    if let Some(bin) = std::env::var_os("MOTIF_INVOKER_BIN") {
+        return Ok(PathBuf::from(bin));
+    }
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    // target/<profile>/deps/suite-<hash>
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .ok_or("cannot find the target directory")?;
+    let release = profile_dir.file_name().is_some_and(|n| n == "release");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut build = std::process::Command::new(cargo);
+    build.args([
+        "build",
+        "--quiet",
+        "-p",
+        "motif-runtime",
+        "--bin",
+        "motif-invoker",
+    ]);
+    if release {
+        build.arg("--release");
+    }
+    let status = build
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err("building motif-invoker failed".into());
+    }
+    Ok(profile_dir.join("motif-invoker"))
+}
+
+/// The address and client of a function, without its process.
+#[derive(Debug, Clone)]
+pub struct FunctionView {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The client.
+    pub client: reqwest::Client,
+}

@@ -1,0 +1,47 @@
+//! Runs every contract case and lifecycle check against every invoker that implements
+//! the roles they need. `cargo test -p motif-contract-suite -- <filter>` runs a subset.
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use motif_contract_suite::{Invoker, Suite, lifecycle, motif_invoker, run_case, suite_dir};
+
+fn main() {
+    let args = Arguments::from_args();
+    let dir = suite_dir();
+    let suite = Suite::load(&dir).expect("the suite's cases load");
+    let invoker_bin = motif_invoker().expect("motif-invoker builds");
+    let vars = [("motif-invoker", invoker_bin.display().to_string())];
+    let invokers =
+        ["command"].map(|name| Invoker::load(&dir, name, &vars).expect("the invoker's roles load"));
+
+    let mut trials = Vec::new();
+    for inv in &invokers {
+        for case in &suite.cases {
+            let (inv, case) = (inv.clone(), case.clone());
+            let name = format!("{}::{}", inv.name, case.name);
+            let ignored = !inv.implements(&case.function);
+            trials.push(
+                Trial::test(name, move || block_on(run_case(&inv, &case)))
+                    .with_ignored_flag(ignored),
+            );
+        }
+        for &check in lifecycle::CHECKS {
+            let inv = inv.clone();
+            let ignored = !lifecycle::roles(check).iter().all(|r| inv.implements(r));
+            let name = format!("{}::lifecycle::{check}", inv.name);
+            trials.push(
+                Trial::test(name, move || block_on(lifecycle::run(check, &inv)))
+                    .with_ignored_flag(ignored),
+            );
+        }
+    }
+    libtest_mimic::run(&args, trials).exit();
+}
+
+fn block_on(f: impl std::future::Future<Output = Result<(), String>>) -> Result<(), Failed> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(f)
+        .map_err(Failed::from)
+}
