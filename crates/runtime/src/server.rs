@@ -344,7 +344,7 @@ impl<H: Handler> Shared<H> {
             );
         }
         let req = http::Request::from_parts(parts, body);
-        match self.handler.handle_http(req, cx).await {
+        match unwind(self.handler.handle_http(req, cx)).await {
             Ok(mut res) => {
                 strip_hop_by_hop(res.headers_mut());
                 res.map(Body::from)
@@ -364,17 +364,18 @@ impl<H: Handler> Shared<H> {
             .and_then(|v| v.to_str().ok())
             .map_or_else(Accept::any, Accept::parse);
         match message {
-            Message::Event(event, mode) => match self.handler.handle_event(event, cx.clone()).await
-            {
-                Ok(None) => StatusCode::NO_CONTENT.into_response(),
-                Ok(Some(reply)) => encode_reply(traced(reply, &cx.trace), mode, &accept),
-                Err(e) => handler_failed(&e),
-            },
+            Message::Event(event, mode) => {
+                match unwind(self.handler.handle_event(event, cx.clone())).await {
+                    Ok(None) => StatusCode::NO_CONTENT.into_response(),
+                    Ok(Some(reply)) => encode_reply(traced(reply, &cx.trace), mode, &accept),
+                    Err(e) => handler_failed(&e),
+                }
+            }
             Message::Batch(events) => {
                 let mut replies = Vec::new();
                 for (i, event) in events.into_iter().enumerate() {
                     let id = event.id().to_owned();
-                    match self.handler.handle_event(event, cx.clone()).await {
+                    match unwind(self.handler.handle_event(event, cx.clone())).await {
                         Ok(Some(reply)) => replies.push(traced(reply, &cx.trace)),
                         Ok(None) => {}
                         Err(e) => {
@@ -403,6 +404,23 @@ impl<H: Handler> Shared<H> {
                     )))
                 }
             }
+        }
+    }
+}
+
+/// Runs a handler future, turning a panic into the handler's failure: the panic fails
+/// this request alone, and the message (the function's own words) reaches the caller.
+async fn unwind<T>(call: impl Future<Output = Result<T, HandlerError>>) -> Result<T, HandlerError> {
+    use futures_util::FutureExt as _;
+    match std::panic::AssertUnwindSafe(call).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".to_owned());
+            Err(HandlerError::new(format!("function panicked: {message}")))
         }
     }
 }
