@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine of the project's kind (Debian, Rust stable):
+# installs what the tests need, checks formatting and lints, runs every test.
+#
+# Conformance data is read from ../shared/conformance (or MOTIF_CONFORMANCE_DIR); tests
+# that need it say so and skip when it is absent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step "tools"
+missing=()
+for tool in cargo sh sed head sleep; do
+  command -v "$tool" >/dev/null || missing+=("$tool")
+done
+if ((${#missing[@]})); then
+  echo "error: missing tools: ${missing[*]}" >&2
+  echo "hint: install the Rust toolchain with rustup, and coreutils/sed with apt-get" >&2
+  exit 1
+fi
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+cargo --version >&2
+
+conformance="${MOTIF_CONFORMANCE_DIR:-../shared/conformance}"
+if [[ -d $conformance ]]; then
+  echo "conformance data: $conformance" >&2
+else
+  echo "notice: no conformance data at $conformance: the tests that read it will skip" >&2
+fi
+
+step "format"
+cargo fmt --all --check
+
+step "lint"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "test"
+cargo test --workspace --locked
