@@ -261,10 +261,10 @@ impl Handler for Command {
     }
 
     async fn shutdown(&self) {
-        if let Some(script) = &self.shutdown {
-            if let Err(e) = hook(script, "shutdown").await {
-                tracing::warn!("{e}");
-            }
+        if let Some(script) = &self.shutdown
+            && let Err(e) = hook(script, "shutdown").await
+        {
+            tracing::warn!("{e}");
         }
     }
 

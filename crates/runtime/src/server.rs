@@ -576,12 +576,12 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
         header::TRAILER,
         header::TRANSFER_ENCODING,
     ];
-    if let Some(named) = headers.get(header::CONNECTION).cloned() {
-        if let Ok(named) = named.to_str() {
-            for name in named.split(',') {
-                if let Ok(name) = HeaderName::try_from(name.trim()) {
-                    headers.remove(name);
-                }
+    if let Some(named) = headers.get(header::CONNECTION).cloned()
+        && let Ok(named) = named.to_str()
+    {
+        for name in named.split(',') {
+            if let Ok(name) = HeaderName::try_from(name.trim()) {
+                headers.remove(name);
             }
         }
     }

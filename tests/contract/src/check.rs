@@ -83,10 +83,10 @@ pub(crate) async fn run(f: &Function, case: &Case) -> Result<(), String> {
         universal(&answer).map_err(|e| format!("{e}\n--- answer ---\n{}", answer.describe()))?;
         *counts.entry(answer.status.to_string()).or_default() += 1;
     }
-    if let Some(want) = &case.expect.status_counts {
-        if &counts != want {
-            return Err(format!("status counts: want {want:?}, got {counts:?}"));
-        }
+    if let Some(want) = &case.expect.status_counts
+        && &counts != want
+    {
+        return Err(format!("status counts: want {want:?}, got {counts:?}"));
     }
     Ok(())
 }
@@ -128,10 +128,10 @@ fn header(h: &HeaderMap, name: &str) -> Option<String> {
 
 fn check(a: &Answer, e: &Expect) -> Result<(), String> {
     universal(a)?;
-    if let Some(status) = e.status {
-        if a.status != status {
-            return Err(format!("status: want {status}, got {}", a.status));
-        }
+    if let Some(status) = e.status
+        && a.status != status
+    {
+        return Err(format!("status: want {status}, got {}", a.status));
     }
     for (name, want) in &e.headers {
         let got = header(&a.headers, name);
@@ -153,10 +153,10 @@ fn check(a: &Answer, e: &Expect) -> Result<(), String> {
         }
     }
     let text = String::from_utf8_lossy(&a.body);
-    if let Some(body) = &e.body {
-        if text != *body {
-            return Err(format!("body: want {body:?}, got {text:?}"));
-        }
+    if let Some(body) = &e.body
+        && text != *body
+    {
+        return Err(format!("body: want {body:?}, got {text:?}"));
     }
     for part in &e.body_contains {
         if !text.contains(part.as_str()) {
@@ -246,10 +246,10 @@ fn check_event(event: &motif_contract::Event, want: &ExpectEvent) -> Result<(), 
     let data = event
         .data()
         .map(|d| String::from_utf8_lossy(d).into_owned());
-    if let Some(want) = &want.data {
-        if data.as_deref() != Some(want.as_str()) {
-            return Err(format!("data: want {want:?}, got {data:?}"));
-        }
+    if let Some(want) = &want.data
+        && data.as_deref() != Some(want.as_str())
+    {
+        return Err(format!("data: want {want:?}, got {data:?}"));
     }
     if let Some(want) = &want.json_data {
         let got: serde_json::Value = serde_json::from_str(data.as_deref().unwrap_or_default())

@@ -60,13 +60,13 @@ async fn drain(inv: &Invoker) -> Result<(), String> {
         .send()
         .await
         .map(|r| r.status().as_u16());
-    if let Ok(status) = ready {
-        if status != 503 {
-            return Err(format!(
-                "/_/ready during drain: want 503, got {status}\n{}",
-                f.logs()
-            ));
-        }
+    if let Ok(status) = ready
+        && status != 503
+    {
+        return Err(format!(
+            "/_/ready during drain: want 503, got {status}\n{}",
+            f.logs()
+        ));
     }
     let res = in_flight
         .await

@@ -173,10 +173,10 @@ impl Function {
                     self.logs()
                 ));
             }
-            if let Ok(res) = self.client.get(&url).send().await {
-                if res.status() == 200 {
-                    return Ok(());
-                }
+            if let Ok(res) = self.client.get(&url).send().await
+                && res.status() == 200
+            {
+                return Ok(());
             }
             if start.elapsed() > READY_TIMEOUT {
                 return Err(format!(

@@ -80,10 +80,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .split_first()
         .expect("clap requires at least one value");
     let program = resolve(program)?;
-    if std::env::var_os("MOTIF_FUNCTION_NAME").is_none() && config.knative.service.is_none() {
-        if let Some(stem) = program.file_stem().and_then(|s| s.to_str()) {
-            config.name = stem.to_owned();
-        }
+    if std::env::var_os("MOTIF_FUNCTION_NAME").is_none()
+        && config.knative.service.is_none()
+        && let Some(stem) = program.file_stem().and_then(|s| s.to_str())
+    {
+        config.name = stem.to_owned();
     }
     let handler = Command::new(program, rest)
         .response_type(args.response_type)
