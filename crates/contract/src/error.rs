@@ -49,10 +49,10 @@ pub enum Error {
     /// A JSON event with both `data` and `data_base64`.
     #[error("event has both `data` and `data_base64`: they are mutually exclusive")]
     DataConflict,
-    /// A JSON event whose `data` does not fit its `datacontenttype`.
-    #[error("`data` {reason}")]
+    /// A JSON event whose `data` or `data_base64` member cannot be read.
+    #[error("{reason}")]
     InvalidData {
-        /// What is wrong, as a fragment that follows `data`.
+        /// What is wrong, naming the member.
         reason: String,
     },
     /// A body that is not the JSON it claims to be.

@@ -208,7 +208,7 @@ impl Event {
         data: impl Into<Bytes>,
     ) -> Result<(), Error> {
         if let Some(ct) = datacontenttype {
-            validate::required("datacontenttype", ct)?;
+            validate::media_type("datacontenttype", ct)?;
         }
         self.datacontenttype = datacontenttype.map(str::to_owned);
         self.data = Some(data.into());
@@ -221,7 +221,7 @@ impl Event {
         validate::uri_reference("source", &self.source)?;
         validate::required("type", &self.ty)?;
         if let Some(ct) = &self.datacontenttype {
-            validate::required("datacontenttype", ct)?;
+            validate::media_type("datacontenttype", ct)?;
         }
         if let Some(s) = &self.dataschema {
             validate::uri("dataschema", s)?;

@@ -8,8 +8,9 @@
 //! Encoding chooses where the data goes from `datacontenttype`:
 //! - a JSON type (`*/json`, `*/*+json`, or none) and bytes that are JSON: `data`, as a
 //!   JSON value written verbatim;
-//! - a textual type (`text/*`, `*/xml`, `*/*+xml`) and bytes that are UTF-8: `data`, as a
-//!   JSON string;
+//! - a textual type (`text/*`, `*/xml`, `*/*+xml`) that is not a JSON type, and bytes
+//!   that are UTF-8: `data`, as a JSON string (for `text/json` a string would be read
+//!   back as the JSON value, quotes and all);
 //! - anything else: `data_base64`.
 
 use std::borrow::Cow;
@@ -239,7 +240,7 @@ impl<'de> Fields<'de> {
             (_, Some(Some(b64))) => {
                 Some(Bytes::from(BASE64.decode(b64.as_bytes()).map_err(|e| {
                     Error::InvalidData {
-                        reason: format!("_base64 is not valid base64: {e}"),
+                        reason: format!("`data_base64` is not valid base64: {e}"),
                     }
                 })?))
             }
@@ -275,7 +276,7 @@ fn data_bytes(raw: &RawValue, datacontenttype: Option<&str>) -> Result<Option<By
         Ok(None) => Ok(None),
         Err(_) => Err(Error::InvalidData {
             reason: format!(
-                "must be a JSON string when datacontenttype is `{}`; send binary data as `data_base64`",
+                "`data` must be a JSON string when datacontenttype is `{}`; send binary data as `data_base64`",
                 datacontenttype.unwrap_or_default()
             ),
         }),
@@ -328,7 +329,8 @@ impl Serialize for Encode<'_> {
                 .then(|| serde_json::from_slice::<&RawValue>(data).ok())
                 .flatten();
             let text = || {
-                ct.is_some_and(media::is_textual)
+                // Not for a JSON type (`text/json`): decoding reads its `data` as JSON.
+                ct.is_some_and(|ct| media::is_textual(ct) && !media::is_json(ct))
                     .then(|| std::str::from_utf8(data).ok())
                     .flatten()
             };
@@ -449,6 +451,19 @@ mod tests {
             .unwrap();
         let out = String::from_utf8(to_vec(&e)).unwrap();
         assert!(out.contains("data_base64"), "{out}");
+        assert_eq!(from_slice(out.as_bytes()).unwrap(), e);
+    }
+
+    #[test]
+    fn text_json_data_that_is_not_json_is_written_as_base64() {
+        // `text/json` is textual and JSON; found by fuzz/http_decode: the data went out
+        // as a JSON string and came back as that string's JSON text, quotes included.
+        let e = Event::builder("1", "/s", "t")
+            .data("text/json", "d")
+            .build()
+            .unwrap();
+        let out = String::from_utf8(to_vec(&e)).unwrap();
+        assert!(out.contains(r#""data_base64":"ZA==""#), "{out}");
         assert_eq!(from_slice(out.as_bytes()).unwrap(), e);
     }
 

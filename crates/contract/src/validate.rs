@@ -50,8 +50,22 @@ pub(crate) fn required(attr: &str, value: &str) -> Result<(), Error> {
     string(attr, value)
 }
 
+/// Checks a `datacontenttype`: a non-empty String of ASCII only, as every RFC 2046 media
+/// type is (and as the binary mode's `Content-Type` header must be to round-trip).
+pub(crate) fn media_type(attr: &str, value: &str) -> Result<(), Error> {
+    required(attr, value)?;
+    if !value.is_ascii() {
+        return Err(Error::invalid(
+            attr,
+            "is not an RFC 2046 media type: it must be ASCII",
+        ));
+    }
+    Ok(())
+}
+
 /// Checks an RFC 3986 URI-reference (§4.1): only URI characters, well-formed
-/// percent-escapes, and a well-formed scheme when one is present.
+/// percent-escapes, a well-formed scheme when one is present, at most one `#`, and `[`,
+/// `]`, `@` and a port only where the authority allows them.
 pub(crate) fn uri_reference(attr: &str, value: &str) -> Result<(), Error> {
     if value.is_empty() {
         return Err(Error::invalid(attr, "must not be empty"));
@@ -81,12 +95,75 @@ pub(crate) fn uri_reference(attr: &str, value: &str) -> Result<(), Error> {
     }
     // A colon before any `/`, `?` or `#` makes the prefix a scheme, which must be
     // ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
-    if let Some(scheme) = scheme_of(value) {
-        if !is_scheme(scheme) {
-            return Err(Error::invalid(attr, "has a malformed URI scheme"));
-        }
+    let scheme = scheme_of(value);
+    if let Some(scheme) = scheme
+        && !is_scheme(scheme)
+    {
+        return Err(Error::invalid(attr, "has a malformed URI scheme"));
     }
-    Ok(())
+    // The first `#` starts the fragment, which holds no other `#` and no brackets; the
+    // brackets of an IP literal belong to the authority alone (RFC 3986 §3.2.2, §3.5).
+    let (rest, fragment) = value.split_once('#').unwrap_or((value, ""));
+    if fragment.contains(['#', '[', ']']) {
+        return Err(Error::invalid(
+            attr,
+            "is not a URI-reference: its fragment holds a `#`, `[` or `]`",
+        ));
+    }
+    let rest = scheme.map_or(rest, |s| &rest[s.len() + 1..]);
+    let (authority, path_and_query) = match rest.strip_prefix("//") {
+        Some(r) => r.split_at(r.find(['/', '?']).unwrap_or(r.len())),
+        None => ("", rest),
+    };
+    if path_and_query.contains(['[', ']']) {
+        return Err(Error::invalid(
+            attr,
+            "is not a URI-reference: `[` and `]` may only enclose an IP address in the authority",
+        ));
+    }
+    authority_fault(authority).map_or(Ok(()), |fault| {
+        Err(Error::invalid(
+            attr,
+            format!("is not a URI-reference: its authority {fault}"),
+        ))
+    })
+}
+
+/// What is wrong with `[ userinfo "@" ] host [ ":" port ]` (RFC 3986 §3.2), if anything,
+/// beyond the characters and escapes already checked.
+fn authority_fault(authority: &str) -> Option<&'static str> {
+    let host_port = match authority.rsplit_once('@') {
+        Some((userinfo, _)) if userinfo.contains(['@', '[', ']']) => {
+            return Some("has more than one `@` or a bracket in its userinfo");
+        }
+        Some((_, host_port)) => host_port,
+        None => authority,
+    };
+    let port = match host_port.strip_prefix('[') {
+        Some(literal_on) => {
+            let Some((literal, after)) = literal_on.split_once(']') else {
+                return Some("has an unclosed `[`");
+            };
+            let ip_future = literal.starts_with(['v', 'V']);
+            let ip_v6 = !literal.is_empty()
+                && literal
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
+            if !(ip_future || ip_v6) || literal.contains('[') {
+                return Some("has a malformed IP literal");
+            }
+            match after.strip_prefix(':') {
+                Some(port) => port,
+                None if after.is_empty() => "",
+                None => return Some("has characters after its IP literal"),
+            }
+        }
+        None if host_port.contains(['[', ']']) => {
+            return Some("has a `[` or `]` outside an IP literal");
+        }
+        None => host_port.rsplit_once(':').map_or("", |(_, port)| port),
+    };
+    (!port.bytes().all(|b| b.is_ascii_digit())).then_some("has a port that is not a number")
 }
 
 /// Checks an absolute RFC 3986 URI (§4.3): a URI-reference with a scheme and no fragment.
@@ -134,6 +211,15 @@ fn is_uri_char(b: u8) -> bool {
 /// Checks an RFC 3339 timestamp.
 pub(crate) fn timestamp(attr: &str, value: &str) -> Result<(), Error> {
     use time::format_description::well_known::Rfc3339;
+    // RFC 3339's `date-time` joins date and time with `T` (or `t`, §5.6). The `time`
+    // crate takes any one byte there (a space, a letter, even U+0000), which would let
+    // through values that neither RFC 3339 nor the CloudEvents JSON schema accept.
+    if !matches!(value.as_bytes().get(10), Some(b'T' | b't')) {
+        return Err(Error::invalid(
+            attr,
+            "is not an RFC 3339 timestamp: date and time must be joined by `T`",
+        ));
+    }
     time::OffsetDateTime::parse(value, &Rfc3339)
         .map(drop)
         .map_err(|e| Error::invalid(attr, format!("is not an RFC 3339 timestamp: {e}")))
@@ -187,6 +273,45 @@ mod tests {
     }
 
     #[test]
+    fn brackets_at_signs_ports_and_fragments_stand_only_where_rfc_3986_puts_them() {
+        for ok in [
+            "http://[::1]/x",
+            "//user:pass@[2001:db8::7]:8080/x?q=1#f/?",
+            "http://[v1.fe80::a+en1]/",
+            "http://example.com:80/a@b:c",
+            "http://example.com:/",
+            "mailto:a@example.com",
+        ] {
+            assert!(uri_reference("source", ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "a#b#c",
+            "a[b]",
+            "x?a[1]",
+            "/s#[1]",
+            "http://x:abc/",
+            "http://a@b@c/",
+            "http://[::1/x",
+            "http://[zz]/x",
+            "http://[]/x",
+            "http://[::1]x/",
+            "http://a[::1]/",
+            "//a:b:c/",
+        ] {
+            assert!(uri_reference("source", bad).is_err(), "{bad}");
+        }
+        assert!(uri("dataschema", "urn:x[1]").is_err());
+    }
+
+    #[test]
+    fn media_types_are_ascii() {
+        assert!(media_type("datacontenttype", "text/plain; charset=\"utf-8\"").is_ok());
+        for bad in ["", "é/x", "text/plain; charset=\"é\"", "text/plain;\tq=1"] {
+            assert!(media_type("datacontenttype", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn uris_must_be_absolute() {
         assert!(uri("dataschema", "https://example.com/schema.json").is_ok());
         assert!(uri("dataschema", "urn:x:y").is_ok());
@@ -201,6 +326,7 @@ mod tests {
             "2018-04-05T17:31:00Z",
             "2018-04-05T03:56:24+02:00",
             "1985-04-12T23:20:50.52Z",
+            "1985-04-12t23:20:50.52z",
         ] {
             assert!(timestamp("time", ok).is_ok(), "{ok}");
         }
@@ -209,6 +335,10 @@ mod tests {
             "2018-04-05T17:31:00",
             "yesterday",
             "2018-13-05T17:31:00Z",
+            "2018-04-05 17:31:00Z",
+            "2018-04-05X17:31:00Z",
+            "2018-04-05\u{0}17:31:00Z",
+            "2018-04-0517:31:00Z",
         ] {
             assert!(timestamp("time", bad).is_err(), "{bad}");
         }
