@@ -10,6 +10,11 @@ cd "$(dirname "$0")/.."
 step() { printf '\n== %s\n' "$*" >&2; }
 
 step "tools"
+# curl is the real HTTP/2 (h2c) client of the contract suite.
+if ! command -v curl >/dev/null; then
+  echo "installing curl" >&2
+  apt-get update -qq && apt-get install -y -qq curl >/dev/null
+fi
 missing=()
 for tool in cargo sh sed head sleep; do
   command -v "$tool" >/dev/null || missing+=("$tool")

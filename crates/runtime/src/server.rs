@@ -151,6 +151,9 @@ impl<H: Handler> Server<H> {
             %addr,
             function = %shared.function.name,
             kind = ?shared.config.kind,
+            k_service = shared.config.knative.service.as_deref(),
+            k_configuration = shared.config.knative.configuration.as_deref(),
+            k_revision = shared.config.knative.revision.as_deref(),
             "listening"
         );
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -14,6 +14,8 @@ pub const CHECKS: &[&str] = &[
     "a_failing_init_hook_exits_non_zero_with_its_message",
     "the_function_keeps_serving_after_every_kind_of_failure",
     "a_timed_out_command_is_killed_with_its_children",
+    "json_logs_are_one_object_a_line_carrying_the_trace_id",
+    "h2c_is_accepted",
 ];
 
 /// The roles a check needs.
@@ -24,6 +26,8 @@ pub fn roles(check: &str) -> &'static [&'static str] {
         "a_failing_init_hook_exits_non_zero_with_its_message" => &["failing-init"],
         "the_function_keeps_serving_after_every_kind_of_failure" => &["echo", "fail", "sleep"],
         "a_timed_out_command_is_killed_with_its_children" => &["command-stragglers"],
+        "json_logs_are_one_object_a_line_carrying_the_trace_id" => &["fail"],
+        "h2c_is_accepted" => &["echo"],
         _ => &[],
     }
 }
@@ -36,6 +40,8 @@ pub async fn run(check: &str, inv: &Invoker) -> Result<(), String> {
         "a_failing_init_hook_exits_non_zero_with_its_message" => failing_init(inv).await,
         "the_function_keeps_serving_after_every_kind_of_failure" => keeps_serving(inv).await,
         "a_timed_out_command_is_killed_with_its_children" => stragglers(inv).await,
+        "json_logs_are_one_object_a_line_carrying_the_trace_id" => json_logs(inv).await,
+        "h2c_is_accepted" => h2c(inv).await,
         _ => Err(format!("no check `{check}`")),
     }
 }
@@ -165,6 +171,71 @@ async fn stragglers(inv: &Invoker) -> Result<(), String> {
     if survived {
         return Err(format!(
             "the command's child outlived the timeout (it touched {marker})\n{logs}"
+        ));
+    }
+    Ok(())
+}
+
+async fn json_logs(inv: &Invoker) -> Result<(), String> {
+    const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let env = BTreeMap::from([
+        ("MOTIF_LOG".to_owned(), "json".to_owned()),
+        ("K_REVISION".to_owned(), "fail-00001".to_owned()),
+    ]);
+    let f = inv.start("fail", &env).await?;
+    let res = f
+        .client
+        .post(format!("{}/", f.base))
+        .header("traceparent", format!("00-{TRACE}-00f067aa0ba902b7-01"))
+        .body("x")
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if res.status() != 500 {
+        return Err(format!(
+            "want 500 from the failing function, got {}",
+            res.status()
+        ));
+    }
+    let logs = f.stop().await;
+    let mut traced = false;
+    for line in logs.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line)
+            .map_err(|e| format!("a log line is not JSON ({e}): {line}\n{logs}"))?;
+        traced |= v.to_string().contains(TRACE);
+    }
+    if !traced {
+        return Err(format!("no log line carries the trace id {TRACE}\n{logs}"));
+    }
+    if !logs.contains("fail-00001") {
+        return Err(format!("the logs do not name K_REVISION\n{logs}"));
+    }
+    Ok(())
+}
+
+/// HTTP/2 without TLS, with prior knowledge, as Knative's `h2c` port name asks; curl is
+/// the client, so the check does not rest on this suite's own HTTP stack.
+async fn h2c(inv: &Invoker) -> Result<(), String> {
+    let f = inv.start("echo", &BTreeMap::new()).await?;
+    let out = tokio::process::Command::new("curl")
+        .args([
+            "--silent",
+            "--show-error",
+            "--http2-prior-knowledge",
+            "--data",
+            "over h2c",
+        ])
+        .args(["--write-out", " %{http_version} %{response_code}"])
+        .arg(format!("{}/", f.base))
+        .output()
+        .await
+        .map_err(|e| format!("cannot run curl: {e}"))?;
+    let logs = f.stop().await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if stdout != "over h2c 2 200" {
+        return Err(format!(
+            "curl over h2c: got `{stdout}` {}\n{logs}",
+            String::from_utf8_lossy(&out.stderr)
         ));
     }
     Ok(())
