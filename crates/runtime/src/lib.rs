@@ -29,6 +29,7 @@
 
 mod command;
 mod config;
+mod dispatch;
 mod handler;
 mod limit;
 pub mod log;
