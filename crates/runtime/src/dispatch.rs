@@ -230,8 +230,9 @@ fn traced(mut event: Event, trace: &TraceContext) -> Event {
 /// A reply in the request's mode when `Accept` allows it, else in the other single mode,
 /// else 406.
 fn encode_reply(event: Event, request_mode: Mode, accept: &Accept) -> Response {
-    let binary_ok = event.data().is_none()
-        || accept.allows(event.datacontenttype().unwrap_or(media::OCTET_STREAM));
+    let binary_ok = binding::binary_carries(&event)
+        && (event.data().is_none()
+            || accept.allows(event.datacontenttype().unwrap_or(media::OCTET_STREAM)));
     let structured_ok = accept.allows(CLOUDEVENTS_JSON);
     let mode = match (request_mode, binary_ok, structured_ok) {
         (Mode::Structured, _, true) | (_, false, true) => Mode::Structured,

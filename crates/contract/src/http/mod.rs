@@ -170,14 +170,24 @@ pub fn decode_binary(headers: &HeaderMap, body: Bytes) -> Result<Event, Error> {
     Ok(event)
 }
 
-/// Encodes one event as an HTTP message in binary or structured mode.
+/// Whether binary mode can carry `event`. It cannot when its `datacontenttype` is itself
+/// a CloudEvents format (`application/cloudevents…`): that `Content-Type` would make the
+/// receiver read the data as the event (binding §3).
+pub fn binary_carries(event: &Event) -> bool {
+    !event.datacontenttype.as_deref().is_some_and(|ct| {
+        media::starts_with_ignore_case(ct.trim_start(), "application/cloudevents")
+    })
+}
+
+/// Encodes one event as an HTTP message in binary or structured mode. An event that
+/// binary mode cannot carry ([`binary_carries`]) goes in structured mode.
 ///
 /// # Panics
 /// On [`Mode::Batch`]: use [`encode_batch`].
 pub fn encode(event: &Event, mode: Mode) -> (HeaderMap, Bytes) {
     match mode {
-        Mode::Binary => encode_binary(event),
-        Mode::Structured => {
+        Mode::Binary if binary_carries(event) => encode_binary(event),
+        Mode::Binary | Mode::Structured => {
             let mut headers = HeaderMap::with_capacity(1);
             headers.insert(CONTENT_TYPE, HeaderValue::from_static(CLOUDEVENTS_JSON));
             (headers, json::to_vec(event).into())
@@ -197,7 +207,8 @@ pub fn encode_batch(events: &[Event]) -> (HeaderMap, Bytes) {
 }
 
 /// Encodes one event in binary mode: `ce-` headers percent-encoded, `datacontenttype`
-/// as `Content-Type`, data as the body.
+/// as `Content-Type`, data as the body. Check [`binary_carries`] first, or use
+/// [`encode`], which does.
 pub fn encode_binary(event: &Event) -> (HeaderMap, Bytes) {
     let mut headers = HeaderMap::with_capacity(8 + event.extensions.len());
     let mut put = |name: HeaderName, value: &str| {

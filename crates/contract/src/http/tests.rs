@@ -154,3 +154,20 @@ fn batches_decode_and_encode() {
     let (h, body) = encode_batch(&[]);
     assert_eq!(decode(&h, body).unwrap(), Message::Batch(vec![]));
 }
+
+#[test]
+fn an_event_whose_data_is_a_cloudevent_goes_structured() {
+    let e = Event::builder("outer", "/s", "t")
+        .data(
+            "application/cloudevents+json",
+            r#"{"specversion":"1.0","id":"inner","source":"/s","type":"t"}"#,
+        )
+        .build()
+        .unwrap();
+    assert!(!binary_carries(&e));
+    let (h, body) = encode(&e, Mode::Binary);
+    assert_eq!(
+        decode(&h, body).unwrap(),
+        Message::Event(e, Mode::Structured)
+    );
+}
