@@ -54,6 +54,7 @@ pub(crate) fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
 /// so a garbled header is as permissive as a missing one rather than an error.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Accept {
+    /// Empty means `*/*` (most requests carry no `Accept`, and this costs nothing).
     ranges: Vec<Range>,
 }
 
@@ -83,22 +84,14 @@ impl Range {
 impl Accept {
     /// `*/*`: what a request without `Accept` asks for (CONTRACT.md §4).
     pub fn any() -> Self {
-        Self::parse("*/*")
+        Self { ranges: Vec::new() }
     }
 
     /// Parses a header value; an empty or unusable value means `*/*`.
     pub fn parse(header: &str) -> Self {
-        let ranges: Vec<Range> = header.split(',').filter_map(parse_range).collect();
-        if ranges.is_empty() {
-            return Self {
-                ranges: vec![Range {
-                    ty: "*".into(),
-                    subtype: "*".into(),
-                    q: 1.0,
-                }],
-            };
+        Self {
+            ranges: header.split(',').filter_map(parse_range).collect(),
         }
-        Self { ranges }
     }
 
     /// The quality the header gives `media_type`: that of the most specific range that
@@ -107,6 +100,9 @@ impl Accept {
         let Some((ty, subtype)) = essence(media_type).split_once('/') else {
             return 0.0;
         };
+        if self.ranges.is_empty() {
+            return 1.0;
+        }
         self.ranges
             .iter()
             .filter(|r| r.matches(ty, subtype))

@@ -42,4 +42,4 @@ pub use config::{Config, ConfigError, Kind, KnativeEnv};
 pub use handler::{Context, FunctionInfo, Handler, HandlerError, HttpRequest, HttpResponse};
 pub use metrics::Metrics;
 pub use server::{HOOK_TIMEOUT, ServeError, Server, mark_process_start, serve, signal};
-pub use trace::TraceContext;
+pub use trace::{TraceContext, TraceId};

@@ -1,7 +1,7 @@
 //! W3C Trace Context: the request's `traceparent` is continued, and the handler runs as
 //! a child span of it (CONTRACT.md §4).
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 /// The trace a request belongs to, and the span the handler runs as.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +47,12 @@ impl TraceContext {
 
     /// The trace id, 32 lower-case hex digits.
     pub fn trace_id(&self) -> String {
-        hex(&self.trace_id)
+        self.id().to_string()
+    }
+
+    /// The trace id as a value that formats itself only when written (for logs).
+    pub fn id(&self) -> TraceId {
+        TraceId(self.trace_id)
     }
 
     /// The handler's span id, 16 lower-case hex digits.
@@ -64,14 +69,12 @@ impl TraceContext {
     /// handler's span as the parent.
     pub fn traceparent(&self) -> String {
         let mut s = String::with_capacity(55);
-        write!(
-            s,
-            "00-{}-{}-{:02x}",
-            hex(&self.trace_id),
-            hex(&self.span_id),
-            self.flags
-        )
-        .expect("writing to a String");
+        s.push_str("00-");
+        push_hex(&mut s, &self.trace_id);
+        s.push('-');
+        push_hex(&mut s, &self.span_id);
+        s.push('-');
+        push_hex(&mut s, &[self.flags]);
         s
     }
 
@@ -91,14 +94,30 @@ fn new_span_id() -> [u8; 8] {
     fastrand::u64(1..).to_be_bytes()
 }
 
+/// A trace id, written as 32 lower-case hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TraceId([u8; 16]);
+
+impl fmt::Display for TraceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = String::with_capacity(32);
+        push_hex(&mut s, &self.0);
+        f.write_str(&s)
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
+    push_hex(&mut s, bytes);
+    s
+}
+
+fn push_hex(s: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     for b in bytes {
         s.push(HEX[usize::from(b >> 4)] as char);
         s.push(HEX[usize::from(b & 0xF)] as char);
     }
-    s
 }
 
 /// Parses `version-traceid-parentid-flags`; version 00 exactly, or a later version whose

@@ -113,37 +113,37 @@ pub fn decode_binary(headers: &HeaderMap, body: Bytes) -> Result<Event, Error> {
     };
     let mut specversion = None;
     let mut seen = [false; 4];
-    for name in headers.keys() {
+    // `HeaderMap::iter` yields every value of a name in a row, so a repeated attribute
+    // is the same name twice in succession.
+    let mut previous: Option<&HeaderName> = None;
+    for (name, raw) in headers {
         let Some(attr) = name.as_str().strip_prefix("ce-") else {
             continue;
         };
-        let mut values = headers.get_all(name).iter();
-        let raw = values.next().expect("a key has a value");
-        if values.next().is_some() {
+        if previous == Some(name) {
             return Err(Error::DuplicateAttribute {
                 name: attr.to_owned(),
             });
         }
+        previous = Some(name);
         validate::name(attr)?;
-        let value = percent::decode(raw.as_bytes())
-            .map_err(|f| Error::invalid(attr, f.describe()))?
-            .into_owned();
+        let value =
+            percent::decode(raw.as_bytes()).map_err(|f| Error::invalid(attr, f.describe()))?;
         if let Some(i) = REQUIRED_HEADERS.iter().position(|(a, _)| *a == attr) {
             seen[i] = true;
         }
         match attr {
-            "id" => event.id = value,
-            "source" => event.source = value,
-            "type" => event.ty = value,
+            "id" => event.id = value.into_owned(),
+            "source" => event.source = value.into_owned(),
+            "type" => event.ty = value.into_owned(),
             "specversion" => specversion = Some(value),
             "datacontenttype" => return Err(Error::DataContentTypeHeader),
-            "dataschema" => event.dataschema = Some(value),
-            "subject" => event.subject = Some(value),
-            "time" => event.time = Some(value),
+            "dataschema" => event.dataschema = Some(value.into_owned()),
+            "subject" => event.subject = Some(value.into_owned()),
+            "time" => event.time = Some(value.into_owned()),
             _ => {
-                event
-                    .extensions
-                    .insert(attr.to_owned(), ExtensionValue::String(value));
+                let value = ExtensionValue::String(value.into_owned());
+                event.extensions.insert(attr.to_owned(), value);
             }
         }
     }
@@ -158,7 +158,9 @@ pub fn decode_binary(headers: &HeaderMap, body: Bytes) -> Result<Event, Error> {
     }
     let specversion = specversion.expect("checked above");
     if specversion != SPEC_VERSION {
-        return Err(Error::UnsupportedSpecVersion { found: specversion });
+        return Err(Error::UnsupportedSpecVersion {
+            found: specversion.into_owned(),
+        });
     }
     if let Some(ct) = headers.get(CONTENT_TYPE) {
         let ct = ct.to_str().map_err(|_| {
@@ -196,6 +198,15 @@ pub fn encode(event: &Event, mode: Mode) -> (HeaderMap, Bytes) {
     }
 }
 
+/// [`encode`], consuming the event: in binary mode each attribute value moves into its
+/// header without a copy (what a server replying with an event wants).
+pub fn encode_owned(event: Event, mode: Mode) -> (HeaderMap, Bytes) {
+    match mode {
+        Mode::Binary if binary_carries(&event) => encode_binary_owned(event),
+        _ => encode(&event, mode),
+    }
+}
+
 /// Encodes events in batched mode.
 pub fn encode_batch(events: &[Event]) -> (HeaderMap, Bytes) {
     let mut headers = HeaderMap::with_capacity(1);
@@ -210,39 +221,63 @@ pub fn encode_batch(events: &[Event]) -> (HeaderMap, Bytes) {
 /// as `Content-Type`, data as the body. Check [`binary_carries`] first, or use
 /// [`encode`], which does.
 pub fn encode_binary(event: &Event) -> (HeaderMap, Bytes) {
+    encode_binary_owned(event.clone())
+}
+
+/// [`encode_binary`], consuming the event.
+pub fn encode_binary_owned(event: Event) -> (HeaderMap, Bytes) {
     let mut headers = HeaderMap::with_capacity(8 + event.extensions.len());
-    let mut put = |name: HeaderName, value: &str| {
-        let value = percent::encode(value);
+    let mut put = |name: HeaderName, value: String| {
+        let value = match percent::encode(&value) {
+            std::borrow::Cow::Borrowed(_) => value,
+            std::borrow::Cow::Owned(escaped) => escaped,
+        };
         // Percent-encoding leaves only visible ASCII, which is always a valid header value.
-        let value =
-            HeaderValue::from_str(&value).expect("percent-encoded values are visible ASCII");
+        let value = HeaderValue::from_maybe_shared(Bytes::from(value))
+            .expect("percent-encoded values are visible ASCII");
         headers.insert(name, value);
     };
-    put(HeaderName::from_static("ce-specversion"), SPEC_VERSION);
-    put(HeaderName::from_static("ce-id"), &event.id);
-    put(HeaderName::from_static("ce-source"), &event.source);
-    put(HeaderName::from_static("ce-type"), &event.ty);
-    if let Some(v) = &event.dataschema {
+    put(HeaderName::from_static("ce-id"), event.id);
+    put(HeaderName::from_static("ce-source"), event.source);
+    put(HeaderName::from_static("ce-type"), event.ty);
+    if let Some(v) = event.dataschema {
         put(HeaderName::from_static("ce-dataschema"), v);
     }
-    if let Some(v) = &event.subject {
+    if let Some(v) = event.subject {
         put(HeaderName::from_static("ce-subject"), v);
     }
-    if let Some(v) = &event.time {
+    if let Some(v) = event.time {
         put(HeaderName::from_static("ce-time"), v);
     }
-    for (name, value) in &event.extensions {
-        let header = HeaderName::try_from(format!("ce-{name}"))
-            .expect("extension names are valid header names");
-        put(header, &value.to_canonical());
+    for (name, value) in event.extensions {
+        let value = match value {
+            ExtensionValue::String(s) => s,
+            other => other.to_canonical().into_owned(),
+        };
+        put(extension_header(&name), value);
     }
-    if let Some(ct) = &event.datacontenttype {
+    headers.insert(
+        HeaderName::from_static("ce-specversion"),
+        HeaderValue::from_static(SPEC_VERSION),
+    );
+    if let Some(ct) = event.datacontenttype {
         // Every event is validated, and a valid datacontenttype is ASCII without control
         // characters: always a valid header value.
-        let ct = HeaderValue::from_str(ct).expect("a validated datacontenttype is a header value");
+        let ct = HeaderValue::from_maybe_shared(Bytes::from(ct))
+            .expect("a validated datacontenttype is a header value");
         headers.insert(CONTENT_TYPE, ct);
     }
-    (headers, event.data.clone().unwrap_or_default())
+    (headers, event.data.unwrap_or_default())
+}
+
+/// `ce-<name>`; the distributed-tracing extension, on most replies, without allocating.
+fn extension_header(name: &str) -> HeaderName {
+    match name {
+        "traceparent" => HeaderName::from_static("ce-traceparent"),
+        "tracestate" => HeaderName::from_static("ce-tracestate"),
+        _ => HeaderName::try_from(format!("ce-{name}"))
+            .expect("extension names are valid header names"),
+    }
 }
 
 #[cfg(test)]

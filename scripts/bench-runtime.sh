@@ -1,0 +1,273 @@
+#!/usr/bin/env bash
+# Requests/s and p99 of an echo function behind motif-runtime against a bare axum echo
+# server: same machine, same load generator (wrk), same run. See BENCHMARKS.md.
+#
+# Method, as in shared/research/peers-bench.md ("How it was run"), so figures compare:
+#   - two scenarios: `http` (tests/bench/lua/post.lua: a POST of 100 bytes of JSON) and
+#     `ce` (tests/bench/lua/ce.lua: the same body as a binary-mode CloudEvent);
+#   - two servers, both built by `cargo build --release -p motif-bench`: `bare-echo`
+#     (bare axum) and `runtime-echo` (the same echo as a motif_runtime::Handler);
+#   - ROUNDS rounds; in each, for each scenario, each server in turn (which one goes first
+#     alternates between rounds): start it on a free loopback port, check one request by
+#     hand with curl, warm up (wrk, WARMUP), measure (wrk --latency, DURATION), stop it.
+#
+# Prints a markdown table of medians (and per-round numbers) on stdout; progress goes to
+# stderr. Raw wrk output and server logs are kept in $OUT.
+#
+# Settings (environment): ROUNDS=3 DURATION=10s WARMUP=2s CONNECTIONS=32 THREADS=1
+#   BUSY_WAIT=600  seconds to wait, before measuring, until the shared machine is quiet (no
+#                  `rustc` running and under 20 % CPU in use); 0 = do not wait. Each run's
+#                  table row says how much CPU everything else used while it was measured.
+#   OUT=target/bench-runtime/<UTC time>
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-2s}
+CONNECTIONS=${CONNECTIONS:-32}
+THREADS=${THREADS:-1}
+BUSY_WAIT=${BUSY_WAIT:-600}
+OUT=${OUT:-$ROOT/target/bench-runtime/$(date -u +%Y%m%dT%H%M%SZ)}
+LUA=$ROOT/tests/bench/lua
+BODY='{"id":1,"name":"motif-bench","payload":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}'
+SCENARIOS=(http ce)
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
+seconds() { # "10s" -> 10, "2m" -> 120, "5" -> 5
+    case $1 in *m) echo $((${1%m} * 60)) ;; *s) echo "${1%s}" ;; *) echo "$1" ;; esac
+}
+
+# --- wrk -------------------------------------------------------------------------------
+if ! command -v wrk >/dev/null; then
+    SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    log "installing wrk"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! timeout 300 $SUDO apt-get install -y -qq wrk >&2; then
+        timeout 300 $SUDO apt-get update -qq >&2
+        timeout 300 $SUDO apt-get install -y -qq wrk >&2
+    fi
+fi
+command -v curl >/dev/null || die "curl is needed"
+
+# --- build -----------------------------------------------------------------------------
+log "building: cargo build --release -p motif-bench"
+cargo build --release -p motif-bench >&2
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+case $TARGET_DIR in /*) ;; *) TARGET_DIR=$ROOT/$TARGET_DIR ;; esac
+BIN_DIR=$TARGET_DIR/release
+for b in bare-echo runtime-echo; do [ -x "$BIN_DIR/$b" ] || die "$BIN_DIR/$b was not built"; done
+mkdir -p "$OUT"
+
+# --- servers ---------------------------------------------------------------------------
+SERVER_PID=
+stop_server() {
+    [ -n "$SERVER_PID" ] || return 0
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+}
+trap stop_server EXIT
+trap 'exit 130' INT TERM
+
+free_port() { # below Linux's ephemeral range, so no client socket holds it
+    local p
+    for _ in $(seq 100); do
+        p=$((20000 + RANDOM % 12000))
+        if [ -z "$(ss -Htan "( sport = :$p or dport = :$p )" 2>/dev/null)" ]; then
+            echo "$p"; return 0
+        fi
+    done
+    die "no free port found"
+}
+
+# start_server BINARY KIND PORT: runs it in the background, waits until it serves.
+start_server() {
+    local bin=$1 kind=$2 port=$3 code
+    PORT=$port MOTIF_HOST=127.0.0.1 MOTIF_FUNCTION_KIND=$kind \
+        "$BIN_DIR/$bin" >>"$OUT/$bin.log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 100); do
+        kill -0 "$SERVER_PID" 2>/dev/null || die "$bin exited at start (see $OUT/$bin.log)"
+        if [ "$bin" = runtime-echo ]; then # ready once the init hook has run
+            code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$port/_/ready" || true)
+            [ "$code" = 200 ] && return 0
+        else # listening
+            code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$port/" || true)
+            [ "$code" != 000 ] && return 0
+        fi
+        sleep 0.05
+    done
+    die "$bin did not become ready on port $port within 5 s"
+}
+
+# check SCENARIO PORT LABEL: one request by hand; the echo must be exact.
+check() {
+    local scenario=$1 port=$2 label=$3 code
+    local args=(-sS --max-time 5 -o "$OUT/check.body" -D "$OUT/check.headers" -w '%{http_code}'
+        -H 'Content-Type: application/json' --data-binary "$BODY")
+    if [ "$scenario" = ce ]; then
+        args+=(-H 'ce-specversion: 1.0' -H 'ce-id: bench-0001' -H 'ce-source: /motif/bench'
+            -H 'ce-type: dev.motif.bench.echo')
+    fi
+    code=$(curl "${args[@]}" "http://127.0.0.1:$port/") || die "$label: check request failed"
+    [ "$code" = 200 ] || die "$label: check request answered $code, not 200"
+    [ "$(cat "$OUT/check.body")" = "$BODY" ] || die "$label: the body was not echoed"
+    tr -d '\r' <"$OUT/check.headers" | grep -qix 'content-type: application/json' ||
+        die "$label: the Content-Type was not echoed"
+    if [ "$scenario" = ce ]; then
+        tr -d '\r' <"$OUT/check.headers" | grep -qix 'ce-id: bench-0001' ||
+            die "$label: the ce-id header was not echoed"
+    fi
+}
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # utime + stime, all threads
+
+# wrk_run LUA PORT DURATION OUTFILE [--latency]: prints the CPU seconds wrk used.
+wrk_run() {
+    local lua=$1 port=$2 dur=$3 out=$4 extra=${5:-} limit
+    limit=$(($(seconds "$dur") + 20))
+    local TIMEFORMAT='%U %S'
+    { time timeout "$limit" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$dur" $extra -s "$lua" \
+        "http://127.0.0.1:$port/" >"$out" 2>&1; } 2>"$out.time" ||
+        die "wrk failed or timed out (see $out)"
+    awk '{ printf "%.1f", $1 + $2 }' "$out.time"
+}
+
+to_ms() { # wrk's latency ("812.00us", "3.12ms", "1.02s") in ms
+    awk -v v="$1" 'BEGIN {
+        n = v + 0
+        if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) ; else if (v ~ /m$/) n *= 60000; else if (v ~ /s$/) n *= 1000
+        printf "%.2f", n }'
+}
+
+# --- conditions ------------------------------------------------------------------------
+# The machine is shared: other builds (rustc) or CPU-bound jobs (fuzzers, test loops)
+# would take CPU from wrk and the server. Wait for it to be quiet, and record per run how
+# much CPU everything else used while it was measured.
+busy() { pgrep -c -x rustc 2>/dev/null || true; }
+cpu_jiffies() { # busy, total, softirq (the loopback's packet processing is counted here)
+    awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $8 }' /proc/stat
+}
+others_busy() { # percent of the machine's CPU in use over 2 s (nothing of ours runs now)
+    local a b
+    a=$(cpu_jiffies); sleep 2; b=$(cpu_jiffies)
+    awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%d", 100 * (y[1] - x[1]) / (y[2] - x[2] + 1e-9) }'
+}
+if [ "$BUSY_WAIT" -gt 0 ]; then
+    waited=0
+    while :; do
+        r=$(busy); u=$(others_busy)
+        { [ "$r" -eq 0 ] && [ "$u" -lt 20 ]; } && break
+        [ "$waited" -ge "$BUSY_WAIT" ] && { log "still busy after ${waited}s (rustc: $r, CPU in use: $u%); measuring anyway"; break; }
+        [ "$waited" -eq 0 ] && log "machine busy (rustc: $r, CPU in use: $u%); waiting up to ${BUSY_WAIT}s"
+        sleep 8; waited=$((waited + 10))
+    done
+    [ "$waited" -gt 0 ] && log "waited ${waited}s; rustc: $(busy), CPU in use: $(others_busy)%"
+fi
+
+# --- rounds ----------------------------------------------------------------------------
+RESULTS=$OUT/results.tsv
+printf 'round\tscenario\tserver\trps\tp50\tp99\tserver_cpu\twrk_cpu\tnon2xx\tsocket_errors\trustc\tload\tus_per_req\tother_cpu\tsoftirq_cpu\n' >"$RESULTS"
+CLK=$(getconf CLK_TCK)
+for round in $(seq "$ROUNDS"); do
+    if [ $((round % 2)) -eq 1 ]; then order=(bare-echo runtime-echo); else order=(runtime-echo bare-echo); fi
+    for scenario in "${SCENARIOS[@]}"; do
+        kind=http; [ "$scenario" = ce ] && kind=cloudevent
+        lua=$LUA/post.lua; [ "$scenario" = ce ] && lua=$LUA/ce.lua
+        for bin in "${order[@]}"; do
+            label="round $round, $scenario, $bin"
+            port=$(free_port)
+            start_server "$bin" "$kind" "$port"
+            check "$scenario" "$port" "$label"
+            raw=$OUT/r$round-$scenario-$bin
+            wrk_run "$lua" "$port" "$WARMUP" "$raw.warmup.txt" >/dev/null
+            rustc_now=$(busy)
+            load=$(cut -d' ' -f1 /proc/loadavg)
+            t0=$(cpu_ticks "$SERVER_PID"); j0=$(cpu_jiffies)
+            wrk_cpu=$(wrk_run "$lua" "$port" "$DURATION" "$raw.txt" --latency)
+            t1=$(cpu_ticks "$SERVER_PID"); j1=$(cpu_jiffies)
+            stop_server
+            rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$raw.txt")
+            [ -n "$rps" ] || die "$label: no Requests/sec in $raw.txt"
+            p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$raw.txt")")
+            p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$raw.txt")")
+            non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$raw.txt")
+            sockerr=$(awk -F': ' '/Socket errors:/ { print $2 }' "$raw.txt" | tr -d ' ')
+            server_cpu=$(awk -v a="$t0" -v b="$t1" -v c="$CLK" 'BEGIN { printf "%.1f", (b - a) / c }')
+            # CPU-s in softirq (mostly the loopback traffic itself), and of everything else
+            # but the server and wrk (other jobs on the machine, kernel threads)
+            softirq_cpu=$(awk -v a="$j0" -v b="$j1" -v c="$CLK" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.1f", (y[3] - x[3]) / c }')
+            other_cpu=$(awk -v a="$j0" -v b="$j1" -v c="$CLK" -v s="$server_cpu" -v w="$wrk_cpu" -v q="$softirq_cpu" \
+                'BEGIN { split(a, x, " "); split(b, y, " "); v = (y[1] - x[1]) / c - s - w - q; printf "%.1f", v < 0 ? 0 : v }')
+            requests=$(awk '/ requests in / { print $1 }' "$raw.txt")
+            us_per_req=$(awk -v a="$t0" -v b="$t1" -v c="$CLK" -v n="$requests" 'BEGIN { printf "%.1f", (b - a) / c * 1e6 / n }')
+            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$scenario" "$bin" \
+                "$rps" "$p50" "$p99" "$server_cpu" "$wrk_cpu" "${non2xx:-0}" "${sockerr:--}" \
+                "$rustc_now" "$load" "$us_per_req" "$other_cpu" "$softirq_cpu" >>"$RESULTS"
+            log "$label: $rps req/s, p50 $p50 ms, p99 $p99 ms (server ${server_cpu} CPU-s = $us_per_req us/request, wrk ${wrk_cpu} CPU-s, softirq ${softirq_cpu} CPU-s, others ${other_cpu} CPU-s, rustc running: $rustc_now, load $load)"
+        done
+    done
+done
+
+# --- report ----------------------------------------------------------------------------
+commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+    commit="$commit (with uncommitted changes)"
+fi
+lock_version() { awk -v n="$1" '$0 == "name = \"" n "\"" { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"; }
+{
+    echo "## motif-runtime vs bare axum"
+    echo
+    echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit: $commit"
+    echo "- command: \`bash scripts/bench-runtime.sh\`; load: \`wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency\` after a $WARMUP warm-up, $ROUNDS rounds"
+    echo "- $(wrk -v 2>&1 | head -n1 | sed 's/ Copyright.*//'); $(rustc -V); axum $(lock_version axum), hyper $(lock_version hyper), tokio $(lock_version tokio)"
+    echo "- machine: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), shared by wrk and the server"
+    echo "- raw output: $OUT"
+    echo
+    awk -F'\t' -v cpus="$(nproc)" -v secs="$(seconds "$DURATION")" '
+        function commas(n,   s) { s = sprintf("%d", n); while (s ~ /[0-9][0-9][0-9][0-9]/) sub(/[0-9][0-9][0-9]([,]|$)/, ",&", s); return s }
+        function median(list,   a, n, i, j, t) {
+            n = split(list, a, " ")
+            for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+            return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+        }
+        NR == 1 { next }
+        {
+            k = $2 SUBSEP $3
+            rps[k] = rps[k] " " $4; p50[k] = p50[k] " " $5; p99[k] = p99[k] " " $6; us[k] = us[k] " " $13
+            row[++rows] = $0
+            if (!($2 in seen)) { seen[$2] = 1; order[++ns] = $2 }
+            by[$1 SUBSEP $2 SUBSEP $3] = $4
+        }
+        END {
+            name["http"] = "HTTP echo (POST, 100 B JSON)"; name["ce"] = "binary-mode CloudEvent echo"
+            print "Medians of the rounds (each column on its own); ratio = motif-runtime req/s / bare axum req/s:"
+            print ""
+            print "| scenario | bare axum req/s | motif-runtime req/s | ratio | bare p99 ms | motif p99 ms | bare p50 ms | motif p50 ms | bare server CPU µs/req | motif server CPU µs/req |"
+            print "|---|---|---|---|---|---|---|---|---|---|"
+            for (i = 1; i <= ns; i++) {
+                s = order[i]; b = s SUBSEP "bare-echo"; m = s SUBSEP "runtime-echo"
+                rb = median(rps[b]); rm = median(rps[m])
+                printf "| %s | %s | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.1f |\n", name[s], commas(rb), commas(rm), rm / rb,
+                    median(p99[b]), median(p99[m]), median(p50[b]), median(p50[m]), median(us[b]), median(us[m])
+            }
+            print ""
+            print "Per round. CPU-s used during the measured run (the machine has " cpus * secs " in " secs " s) by the server, by wrk, in softirq (mostly the loopback traffic), and by everything else (other jobs on the shared machine, kernel threads); rustc = other builds running when it started:"
+            print ""
+            print "| round | scenario | server | req/s | ratio in round | p50 ms | p99 ms | server CPU-s | server CPU µs/req | wrk CPU-s | softirq CPU-s | others CPU-s | non-2xx | socket errors | rustc |"
+            print "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+            for (r = 1; r <= rows; r++) {
+                split(row[r], f, "\t")
+                ratio = "-"
+                if (f[3] == "runtime-echo" && by[f[1] SUBSEP f[2] SUBSEP "bare-echo"] > 0)
+                    ratio = sprintf("%.2f", f[4] / by[f[1] SUBSEP f[2] SUBSEP "bare-echo"])
+                printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", f[1], f[2], f[3], commas(f[4]), ratio,
+                    f[5], f[6], f[7], f[13], f[8], f[15], f[14], f[9], f[10], f[11]
+            }
+        }' "$RESULTS"
+} | tee "$OUT/summary.md"
