@@ -244,14 +244,7 @@ pub fn motif_invoker() -> Result<PathBuf, String> {
     let release = profile_dir.file_name().is_some_and(|n| n == "release");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut build = std::process::Command::new(cargo);
-    build.args([
-        "build",
-        "--quiet",
-        "-p",
-        "motif-runtime",
-        "--bin",
-        "motif-invoker",
-    ]);
+    build.args(["build", "--quiet", "-p", "motif-invoker"]);
     if release {
         build.arg("--release");
     }

@@ -1,7 +1,8 @@
 //! `motif-invoker`: serves a function behind the motif contract on `$PORT`.
 //!
 //! The container entrypoint of every motif function that is not a language invoker of
-//! its own. `--command` serves any executable (CONTRACT.md §8).
+//! its own. `--command` serves any executable (CONTRACT.md §8). It is a thin binary: the
+//! server is `motif-runtime`, and the command handler lives there too.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
