@@ -25,6 +25,8 @@ if ((${#missing[@]})); then
   exit 1
 fi
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
+# The wasm host's tests build their guest components from source.
+rustup target add wasm32-wasip2 >/dev/null
 cargo --version >&2
 
 conformance="${MOTIF_CONFORMANCE_DIR:-../shared/conformance}"

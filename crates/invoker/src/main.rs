@@ -1,10 +1,14 @@
 //! `motif-invoker`: serves a function behind the motif contract on `$PORT`.
 //!
 //! The container entrypoint of every motif function that is not a language invoker of
-//! its own. `--command` serves any executable (CONTRACT.md §8). It is a thin binary: the
-//! server is `motif-runtime`, and the command handler lives there too.
+//! its own. `--command` serves any executable (CONTRACT.md §8); `--wasm` a WebAssembly
+//! component (CONTRACT.md §7). It is a thin binary: the server is `motif-runtime`, the
+//! command handler lives there too, and the wasm host is `motif-wasm`.
 
 use std::path::{Path, PathBuf};
+
+use motif_wasm::cache::{self, Cache};
+use motif_wasm::{EngineSettings, WasmEngine, WasmFunction};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
@@ -44,6 +48,20 @@ struct Args {
     #[arg(long, env = "MOTIF_SHUTDOWN")]
     shutdown: Option<String>,
 
+    /// Serve a WebAssembly component (a `motif:function` cloudevent function); its
+    /// exports decide the kind.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "MOTIF_WASM",
+        conflicts_with = "command"
+    )]
+    wasm: Option<PathBuf>,
+
+    /// The most linear memory one wasm instance may use, in bytes.
+    #[arg(long, env = "MOTIF_MAX_MEMORY", default_value_t = motif_wasm::DEFAULT_MAX_MEMORY)]
+    max_memory: usize,
+
     /// Serve an executable: one process per request. Everything after it is its
     /// arguments, so give the other options first.
     #[arg(
@@ -51,7 +69,7 @@ struct Args {
         value_name = "CMD",
         num_args = 1..,
         allow_hyphen_values = true,
-        required = true
+        required_unless_present = "wasm"
     )]
     command: Vec<String>,
 }
@@ -76,17 +94,15 @@ fn main() -> ExitCode {
 async fn run(args: Args) -> anyhow::Result<()> {
     let mut config = Config::from_env().context("invalid setting")?;
     config.kind = args.kind;
+    if let Some(path) = &args.wasm {
+        return serve_wasm(path, args.max_memory, config).await;
+    }
     let (program, rest) = args
         .command
         .split_first()
         .expect("clap requires at least one value");
     let program = resolve(program)?;
-    if std::env::var_os("MOTIF_FUNCTION_NAME").is_none()
-        && config.knative.service.is_none()
-        && let Some(stem) = program.file_stem().and_then(|s| s.to_str())
-    {
-        config.name = stem.to_owned();
-    }
+    name_after(&mut config, &program);
     let handler = Command::new(program, rest)
         .response_type(args.response_type)
         .reply_type(args.reply_type)
@@ -95,6 +111,36 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .shutdown_hook(args.shutdown);
     motif_runtime::serve(handler, config).await?;
     Ok(())
+}
+
+async fn serve_wasm(path: &Path, max_memory: usize, mut config: Config) -> anyhow::Result<()> {
+    let settings = EngineSettings {
+        max_memory,
+        // The pool holds one instance per request in flight: as many as the concurrency
+        // limit allows, or 256 (more wait for a slot) when it is unlimited.
+        instances: u32::try_from(config.concurrency)
+            .ok()
+            .filter(|&n| n > 0)
+            .unwrap_or(256),
+    };
+    let engine = WasmEngine::new(settings)
+        .map_err(|e| anyhow::anyhow!("cannot start the wasm engine: {e:#}"))?;
+    let function = WasmFunction::open(path, engine, Cache::new(cache::default_dir()))?;
+    config.kind = function.kind();
+    name_after(&mut config, path);
+    motif_runtime::serve(function, config).await?;
+    Ok(())
+}
+
+/// Names the function after its file when neither `MOTIF_FUNCTION_NAME` nor `K_SERVICE`
+/// does.
+fn name_after(config: &mut Config, file: &Path) {
+    if std::env::var_os("MOTIF_FUNCTION_NAME").is_none()
+        && config.knative.service.is_none()
+        && let Some(stem) = file.file_stem().and_then(|s| s.to_str())
+    {
+        config.name = stem.to_owned();
+    }
 }
 
 /// Finds the program now, so a typo fails at start rather than on every request.
@@ -132,6 +178,8 @@ fn report(e: &anyhow::Error) -> ExitCode {
         "see CONTRACT.md §5 for the settings and their units"
     } else if e.to_string().contains("command `") {
         "give --command a path to an executable, or a program on PATH"
+    } else if e.to_string().contains("wasm") {
+        "give --wasm a component built for the motif:function world (see invokers/wit)"
     } else {
         "run with RUST_LOG=debug for more detail"
     };

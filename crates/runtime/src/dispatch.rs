@@ -138,7 +138,7 @@ impl<H: Handler> Shared<H> {
                 strip_hop_by_hop(res.headers_mut());
                 res.map(Body::from)
             }
-            Err(e) => handler_failed(&e),
+            Err(e) => handler_failed(&e, self.config.timeout),
         }
     }
 
@@ -157,7 +157,7 @@ impl<H: Handler> Shared<H> {
                 match unwind(self.handler.handle_event(event, cx.clone())).await {
                     Ok(None) => StatusCode::NO_CONTENT.into_response(),
                     Ok(Some(reply)) => encode_reply(traced(reply, &cx.trace), mode, &accept),
-                    Err(e) => handler_failed(&e),
+                    Err(e) => handler_failed(&e, self.config.timeout),
                 }
             }
             Message::Batch(events) => {
@@ -175,7 +175,7 @@ impl<H: Handler> Shared<H> {
                                 ),
                                 ..e
                             };
-                            return handler_failed(&e);
+                            return handler_failed(&e, self.config.timeout);
                         }
                     }
                 }
@@ -359,9 +359,16 @@ fn too_many(config: &Config) -> Response {
 }
 
 /// A handler's failure, as the contract's problem for its status where there is one.
-fn handler_failed(e: &HandlerError) -> Response {
+fn handler_failed(e: &HandlerError, timeout: Duration) -> Response {
     let detail = e.message.as_str();
     let p = match e.status {
+        // A handler that enforces the deadline itself (the wasm host's epoch) answers as
+        // the server's own timeout would.
+        StatusCode::GATEWAY_TIMEOUT => {
+            let mut p = Problem::timeout(timeout.as_secs_f64());
+            p.detail = e.message.clone();
+            p
+        }
         StatusCode::INTERNAL_SERVER_ERROR => Problem::handler_failed(detail),
         StatusCode::BAD_REQUEST => Problem::bad_request(detail),
         StatusCode::NOT_FOUND => Problem::not_found(detail),

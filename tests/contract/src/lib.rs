@@ -15,7 +15,7 @@ pub mod lifecycle;
 mod process;
 
 pub use case::{Case, Expect, Request, Suite};
-pub use process::{Function, FunctionView, Invoker, motif_invoker};
+pub use process::{Function, FunctionView, Invoker, motif_invoker, wasm_guests};
 
 use std::path::PathBuf;
 

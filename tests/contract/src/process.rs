@@ -265,3 +265,19 @@ pub struct FunctionView {
     /// The client.
     pub client: reqwest::Client,
 }
+
+/// Builds the wasm guests (`tests/wasm-guests`) for `wasm32-wasip2` and returns the
+/// directory holding the components.
+pub fn wasm_guests() -> Result<PathBuf, String> {
+    let dir = crate::suite_dir().join("../wasm-guests");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args(["build", "--quiet", "--release", "--target", "wasm32-wasip2"])
+        .current_dir(&dir)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err("building the wasm guests failed (rustup target add wasm32-wasip2?)".into());
+    }
+    Ok(dir.join("target/wasm32-wasip2/release"))
+}

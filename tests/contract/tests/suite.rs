@@ -2,16 +2,22 @@
 //! the roles they need. `cargo test -p motif-contract-suite -- <filter>` runs a subset.
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use motif_contract_suite::{Invoker, Suite, lifecycle, motif_invoker, run_case, suite_dir};
+use motif_contract_suite::{
+    Invoker, Suite, lifecycle, motif_invoker, run_case, suite_dir, wasm_guests,
+};
 
 fn main() {
     let args = Arguments::from_args();
     let dir = suite_dir();
     let suite = Suite::load(&dir).expect("the suite's cases load");
     let invoker_bin = motif_invoker().expect("motif-invoker builds");
-    let vars = [("motif-invoker", invoker_bin.display().to_string())];
-    let invokers =
-        ["command"].map(|name| Invoker::load(&dir, name, &vars).expect("the invoker's roles load"));
+    let guests = wasm_guests().expect("the wasm guests build");
+    let vars = [
+        ("motif-invoker", invoker_bin.display().to_string()),
+        ("wasm-guests", guests.display().to_string()),
+    ];
+    let invokers = ["command", "wasm"]
+        .map(|name| Invoker::load(&dir, name, &vars).expect("the invoker's roles load"));
 
     let mut trials = Vec::new();
     for inv in &invokers {

@@ -1,0 +1,84 @@
+//! What a Store holds for one request: a deny-by-default WASI context, the call's
+//! context for the `motif:function/context` import, and the limits.
+
+use std::time::Instant;
+
+use motif_runtime::Context;
+use wasmtime::component::ResourceTable;
+use wasmtime::{StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+/// How much a guest may write to stdout or stderr per request; the rest is dropped. The
+/// output goes to the function's logs, which are for lines, not dumps.
+const LOG_CAPACITY: usize = 64 * 1024;
+
+/// The data of one request's Store.
+pub struct HostState {
+    pub(crate) wasi: WasiCtx,
+    pub(crate) table: ResourceTable,
+    pub(crate) limits: StoreLimits,
+    pub(crate) call: Context,
+    stdout: MemoryOutputPipe,
+    stderr: MemoryOutputPipe,
+}
+
+impl HostState {
+    /// A state with nothing granted: no preopened directories, no environment, no
+    /// sockets, no name lookups, stdin empty, stdout and stderr captured for the logs.
+    pub fn new(call: Context, max_memory: usize) -> Self {
+        let stdout = MemoryOutputPipe::new(LOG_CAPACITY);
+        let stderr = MemoryOutputPipe::new(LOG_CAPACITY);
+        let wasi = WasiCtxBuilder::new()
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        Self {
+            wasi,
+            table: ResourceTable::new(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(max_memory)
+                .trap_on_grow_failure(true)
+                .build(),
+            call,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Writes what the guest printed to the logs, a line each, with the trace id.
+    pub fn flush_logs(&self) {
+        for (stream, pipe) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
+            let bytes = pipe.contents();
+            for line in String::from_utf8_lossy(&bytes).lines() {
+                tracing::info!(
+                    target: "function",
+                    function = %self.call.function.name,
+                    trace_id = %self.call.trace.id(),
+                    stream,
+                    "{line}"
+                );
+            }
+        }
+    }
+
+    /// Milliseconds left before the call's deadline.
+    pub fn remaining_ms(&self) -> u64 {
+        self.call
+            .deadline
+            .saturating_duration_since(Instant::now())
+            .as_millis() as u64
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
