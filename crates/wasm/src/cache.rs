@@ -56,47 +56,32 @@ impl Cache {
 
     /// Loads a component, compiling and storing it on a miss.
     pub fn component(&self, engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Loaded<Component>> {
-        let path = self.path(engine, wasm, "component");
-        if path.exists() {
-            // SAFETY: the file is one this cache wrote (see the module docs).
-            if let Ok(c) = unsafe { Component::deserialize_file(engine, &path) } {
-                return Ok(Loaded {
-                    artifact: c,
-                    compiled: false,
-                });
-            }
-        }
-        let bytes = engine.precompile_component(wasm)?;
-        self.store(&path, &bytes);
-        // SAFETY: `bytes` was produced by this engine a moment ago.
-        let artifact = match unsafe { Component::deserialize_file(engine, &path) } {
-            Ok(c) => c,
-            Err(_) => unsafe { Component::deserialize(engine, &bytes)? },
-        };
-        Ok(Loaded {
-            artifact,
-            compiled: true,
-        })
+        self.load(engine, wasm)
     }
 
     /// Loads a core module, compiling and storing it on a miss.
     pub fn module(&self, engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Loaded<Module>> {
-        let path = self.path(engine, wasm, "module");
+        self.load(engine, wasm)
+    }
+
+    fn load<T: Artifact>(&self, engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Loaded<T>> {
+        let path = self.path(engine, wasm, T::KIND);
         if path.exists() {
             // SAFETY: the file is one this cache wrote (see the module docs).
-            if let Ok(m) = unsafe { Module::deserialize_file(engine, &path) } {
+            if let Ok(artifact) = unsafe { T::deserialize_file(engine, &path) } {
                 return Ok(Loaded {
-                    artifact: m,
+                    artifact,
                     compiled: false,
                 });
             }
         }
-        let bytes = engine.precompile_module(wasm)?;
+        let bytes = T::precompile(engine, wasm)?;
         self.store(&path, &bytes);
-        // SAFETY: `bytes` was produced by this engine a moment ago.
-        let artifact = match unsafe { Module::deserialize_file(engine, &path) } {
-            Ok(m) => m,
-            Err(_) => unsafe { Module::deserialize(engine, &bytes)? },
+        // SAFETY: `bytes` was produced by this engine a moment ago, and the file holds
+        // them unless the store failed, in which case they are read from memory.
+        let artifact = match unsafe { T::deserialize_file(engine, &path) } {
+            Ok(a) => a,
+            Err(_) => unsafe { T::deserialize(engine, &bytes)? },
         };
         Ok(Loaded {
             artifact,
@@ -118,6 +103,48 @@ impl Cache {
         if let Err(e) = write_atomically(&self.dir, path, bytes) {
             tracing::warn!(dir = %self.dir.display(), "cannot store a compiled artifact: {e}");
         }
+    }
+}
+
+/// What the cache stores: a component or a core module.
+trait Artifact: Sized {
+    const KIND: &'static str;
+    fn precompile(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Vec<u8>>;
+    /// # Safety
+    /// As `wasmtime`'s `deserialize_file`: the file must hold an artifact this engine made.
+    unsafe fn deserialize_file(engine: &Engine, path: &Path) -> wasmtime::Result<Self>;
+    /// # Safety
+    /// As `wasmtime`'s `deserialize`: the bytes must be an artifact this engine made.
+    unsafe fn deserialize(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Self>;
+}
+
+impl Artifact for Component {
+    const KIND: &'static str = "component";
+    fn precompile(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Vec<u8>> {
+        engine.precompile_component(wasm)
+    }
+    unsafe fn deserialize_file(engine: &Engine, path: &Path) -> wasmtime::Result<Self> {
+        // SAFETY: passed on to the caller.
+        unsafe { Component::deserialize_file(engine, path) }
+    }
+    unsafe fn deserialize(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Self> {
+        // SAFETY: passed on to the caller.
+        unsafe { Component::deserialize(engine, bytes) }
+    }
+}
+
+impl Artifact for Module {
+    const KIND: &'static str = "module";
+    fn precompile(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Vec<u8>> {
+        engine.precompile_module(wasm)
+    }
+    unsafe fn deserialize_file(engine: &Engine, path: &Path) -> wasmtime::Result<Self> {
+        // SAFETY: passed on to the caller.
+        unsafe { Module::deserialize_file(engine, path) }
+    }
+    unsafe fn deserialize(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Self> {
+        // SAFETY: passed on to the caller.
+        unsafe { Module::deserialize(engine, bytes) }
     }
 }
 

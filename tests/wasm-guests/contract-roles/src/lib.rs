@@ -17,17 +17,10 @@ impl Guest for Roles {
     fn handle(event: Event) -> Result<Option<Event>, Error> {
         let role = context::function_name();
         match role.as_str() {
-            "event-reply" => Ok(Some(Event {
-                id: format!("{}-reply", event.id),
-                source: "/motif/event-reply".into(),
-                type_: format!("{}.reply", event.type_),
-                datacontenttype: Some("application/json".into()),
-                dataschema: None,
-                subject: None,
-                time: None,
-                extensions: Vec::new(),
-                data: event.data,
-            })),
+            "event-reply" => {
+                let data = event.data.clone().unwrap_or_default();
+                Ok(Some(reply(&event, &role, data)))
+            }
             "event-sink" => Ok(None),
             "event-attributes" => {
                 let ext = |name: &str| {
@@ -46,17 +39,8 @@ impl Guest for Roles {
                     .iter()
                     .map(|(k, v)| format!("\"{k}\":{}", json_string(v.unwrap_or(""))))
                     .collect();
-                Ok(Some(Event {
-                    id: format!("{}-attributes", event.id),
-                    source: "/motif/event-attributes".into(),
-                    type_: format!("{}.reply", event.type_),
-                    datacontenttype: Some("application/json".into()),
-                    dataschema: None,
-                    subject: None,
-                    time: None,
-                    extensions: Vec::new(),
-                    data: Some(format!("{{{}}}", body.join(",")).into_bytes()),
-                }))
+                let data = format!("{{{}}}", body.join(",")).into_bytes();
+                Ok(Some(reply(&event, &role, data)))
             }
             "event-fail" => Err(Error { message: "boom".into(), status: None }),
             "event-sleep" => {
@@ -68,6 +52,21 @@ impl Guest for Roles {
             }
             other => Err(Error { message: format!("no role `{other}`"), status: Some(404) }),
         }
+    }
+}
+
+/// The reply of role `role`: JSON data, type `<request type>.reply`.
+fn reply(to: &Event, role: &str, data: Vec<u8>) -> Event {
+    Event {
+        id: format!("{}-{role}", to.id),
+        source: format!("/motif/{role}"),
+        type_: format!("{}.reply", to.type_),
+        datacontenttype: Some("application/json".into()),
+        dataschema: None,
+        subject: None,
+        time: None,
+        extensions: Vec::new(),
+        data: Some(data),
     }
 }
 
