@@ -44,7 +44,7 @@ fn engine() -> &'static WasmEngine {
 fn function() -> &'static CloudEventFunction {
     static FUNCTION: OnceLock<CloudEventFunction> = OnceLock::new();
     FUNCTION.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("motif-wasm-test-{}", std::process::id()));
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("motif-wasm-cache");
         let loaded = Cache::new(dir)
             .component(engine().engine(), fixture_wasm())
             .expect("the fixture compiles");
@@ -201,7 +201,7 @@ async fn an_invalid_reply_event_is_a_500() {
 
 #[test]
 fn the_cache_compiles_once_and_loads_after() {
-    let dir = std::env::temp_dir().join(format!("motif-wasm-cache-test-{}", std::process::id()));
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("motif-wasm-cache-test");
     let _ = std::fs::remove_dir_all(&dir);
     let cache = Cache::new(&dir);
     let first = cache.component(engine().engine(), fixture_wasm()).unwrap();
