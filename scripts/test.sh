@@ -26,7 +26,7 @@ if ((${#missing[@]})); then
 fi
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 # The wasm host's tests build their guest components from source.
-rustup target add wasm32-wasip2 >/dev/null
+rustup target add wasm32-wasip2 wasm32-wasip1 >/dev/null
 cargo --version >&2
 
 conformance="${MOTIF_CONFORMANCE_DIR:-../shared/conformance}"

@@ -13,6 +13,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use clap::Parser;
+use motif_runtime::cgi::Output;
 use motif_runtime::{Command, Config, Kind};
 
 /// Serve a function behind the motif function contract.
@@ -48,8 +49,9 @@ struct Args {
     #[arg(long, env = "MOTIF_SHUTDOWN")]
     shutdown: Option<String>,
 
-    /// Serve a WebAssembly component (a `motif:function` cloudevent function); its
-    /// exports decide the kind.
+    /// Serve a WebAssembly function: a `motif:function` cloudevent component (its
+    /// exports decide the kind), or a WASI preview 1 command module (the command
+    /// contract, as `--command`, in a sandbox).
     #[arg(
         long,
         value_name = "FILE",
@@ -95,7 +97,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let mut config = Config::from_env().context("invalid setting")?;
     config.kind = args.kind;
     if let Some(path) = &args.wasm {
-        return serve_wasm(path, args.max_memory, config).await;
+        let output = Output {
+            response_type: args.response_type,
+            reply_type: args.reply_type,
+        };
+        return serve_wasm(path, args.max_memory, output, config).await;
     }
     let (program, rest) = args
         .command
@@ -113,7 +119,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve_wasm(path: &Path, max_memory: usize, mut config: Config) -> anyhow::Result<()> {
+async fn serve_wasm(
+    path: &Path,
+    max_memory: usize,
+    output: Output,
+    mut config: Config,
+) -> anyhow::Result<()> {
     let settings = EngineSettings {
         max_memory,
         // The pool holds one instance per request in flight: as many as the concurrency
@@ -125,8 +136,10 @@ async fn serve_wasm(path: &Path, max_memory: usize, mut config: Config) -> anyho
     };
     let engine = WasmEngine::new(settings)
         .map_err(|e| anyhow::anyhow!("cannot start the wasm engine: {e:#}"))?;
-    let function = WasmFunction::open(path, engine, Cache::new(cache::default_dir()))?;
-    config.kind = function.kind();
+    let cache = Cache::new(cache::default_dir());
+    let function = WasmFunction::open(path, engine, cache, output, config.max_body)?;
+    // A component's exports decide its kind; a command module takes `--kind`.
+    config.kind = function.kind().unwrap_or(config.kind);
     name_after(&mut config, path);
     motif_runtime::serve(function, config).await?;
     Ok(())
@@ -179,7 +192,7 @@ fn report(e: &anyhow::Error) -> ExitCode {
     } else if e.to_string().contains("command `") {
         "give --command a path to an executable, or a program on PATH"
     } else if e.to_string().contains("wasm") {
-        "give --wasm a component built for the motif:function world (see invokers/wit)"
+        "give --wasm a motif:function component (see invokers/wit) or a wasm32-wasip1 command module"
     } else {
         "run with RUST_LOG=debug for more detail"
     };

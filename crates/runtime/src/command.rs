@@ -11,23 +11,19 @@
 //!   SIGKILL when the call ends for any reason: the process finished (stragglers it left
 //!   behind die with it), the client went away, or the server's `MOTIF_TIMEOUT` dropped
 //!   the call (504).
-//! - The `Proxy` request header never becomes `HTTP_PROXY` (the "httpoxy" hole: many
-//!   programs read `HTTP_PROXY` as their outbound proxy).
+//! - The environment and the meaning of stdout are [`crate::cgi`]'s.
 
-use std::ffi::{OsStr, OsString};
-use std::os::unix::ffi::OsStrExt;
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
 
 use bytes::Bytes;
-use http::HeaderMap;
-use http::header::{self, HeaderValue};
-use motif_contract::media::{self, Accept, CLOUDEVENTS_JSON};
-use motif_contract::{Event, json};
+use motif_contract::Event;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
 
+use crate::cgi::{self, Output};
 use crate::handler::{Context, Handler, HandlerError, HttpRequest, HttpResponse};
 
 /// Serves an executable as a function.
@@ -35,8 +31,7 @@ use crate::handler::{Context, Handler, HandlerError, HttpRequest, HttpResponse};
 pub struct Command {
     program: PathBuf,
     args: Vec<OsString>,
-    response_type: String,
-    reply_type: Option<String>,
+    output: Output,
     max_output: usize,
     init: Option<String>,
     shutdown: Option<String>,
@@ -54,8 +49,7 @@ impl Command {
         Self {
             program: program.into(),
             args: args.into_iter().map(Into::into).collect(),
-            response_type: media::OCTET_STREAM.to_owned(),
-            reply_type: None,
+            output: Output::default(),
             max_output: crate::config::DEFAULT_MAX_BODY,
             init: None,
             shutdown: None,
@@ -66,13 +60,13 @@ impl Command {
     /// the reply's `datacontenttype` (`application/cloudevents+json`: stdout is the whole
     /// reply event).
     pub fn response_type(mut self, media_type: impl Into<String>) -> Self {
-        self.response_type = media_type.into();
+        self.output.response_type = media_type.into();
         self
     }
 
     /// `MOTIF_REPLY_TYPE`: the reply event's `type` (default: the request's, plus `.reply`).
     pub fn reply_type(mut self, ty: Option<String>) -> Self {
-        self.reply_type = ty;
+        self.output.reply_type = ty;
         self
     }
 
@@ -99,7 +93,7 @@ impl Command {
         env: Vec<(OsString, OsString)>,
         stdin: Bytes,
         cx: &Context,
-    ) -> Result<Output, HandlerError> {
+    ) -> Result<Ran, HandlerError> {
         let mut cmd = tokio::process::Command::new(&self.program);
         cmd.args(&self.args)
             .envs(env)
@@ -138,11 +132,11 @@ impl Command {
         if !status.success() {
             return Err(HandlerError::new(failure(status, last_err.as_deref())));
         }
-        Ok(Output { stdout: out })
+        Ok(Ran { stdout: out })
     }
 }
 
-struct Output {
+struct Ran {
     stdout: Vec<u8>,
 }
 
@@ -203,55 +197,6 @@ async fn log_lines(r: impl AsyncRead + Unpin, cx: &Context) -> Option<String> {
     last
 }
 
-/// The CGI meta-variables of a request (RFC 3875 §4.1), and its headers as `HTTP_*`.
-fn cgi_env(
-    method: &str,
-    uri: &http::Uri,
-    headers: &HeaderMap,
-    body_len: usize,
-) -> Vec<(OsString, OsString)> {
-    let mut env: Vec<(OsString, OsString)> = vec![
-        ("GATEWAY_INTERFACE".into(), "CGI/1.1".into()),
-        ("SERVER_PROTOCOL".into(), "HTTP/1.1".into()),
-        ("REQUEST_METHOD".into(), method.into()),
-        ("PATH_INFO".into(), uri.path().into()),
-        ("SCRIPT_NAME".into(), "".into()),
-        (
-            "QUERY_STRING".into(),
-            uri.query().unwrap_or_default().into(),
-        ),
-        (
-            "REQUEST_URI".into(),
-            uri.path_and_query().map_or("/", |p| p.as_str()).into(),
-        ),
-        ("CONTENT_LENGTH".into(), body_len.to_string().into()),
-    ];
-    if let Some(ct) = headers.get(header::CONTENT_TYPE) {
-        env.push((
-            "CONTENT_TYPE".into(),
-            OsStr::from_bytes(ct.as_bytes()).into(),
-        ));
-    }
-    for name in headers.keys() {
-        if name == header::CONTENT_TYPE || name == header::CONTENT_LENGTH || name == "proxy" {
-            continue;
-        }
-        let var = format!(
-            "HTTP_{}",
-            name.as_str().to_ascii_uppercase().replace('-', "_")
-        );
-        let mut value = Vec::new();
-        for (i, v) in headers.get_all(name).iter().enumerate() {
-            if i > 0 {
-                value.extend_from_slice(b", ");
-            }
-            value.extend_from_slice(v.as_bytes());
-        }
-        env.push((var.into(), OsStr::from_bytes(&value).into()));
-    }
-    env
-}
-
 impl Handler for Command {
     async fn init(&self) -> Result<(), HandlerError> {
         match &self.init {
@@ -273,36 +218,16 @@ impl Handler for Command {
         request: HttpRequest,
         cx: Context,
     ) -> Result<HttpResponse, HandlerError> {
-        // The response type is fixed, so an Accept that excludes it fails before any
-        // process starts.
-        let accept = request
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .map_or_else(Accept::any, Accept::parse);
-        if !accept.allows(&self.response_type) {
-            return Err(HandlerError::with_status(
-                http::StatusCode::NOT_ACCEPTABLE,
-                format!(
-                    "this function responds with `{}`, which Accept does not allow",
-                    self.response_type
-                ),
-            ));
-        }
+        self.output.check_accept(request.headers())?;
         let (parts, body) = request.into_parts();
-        let env = cgi_env(
+        let env = cgi::request_env(
             parts.method.as_str(),
             &parts.uri,
             &parts.headers,
             body.len(),
         );
         let out = self.run(env, body, &cx).await?;
-        let content_type = HeaderValue::try_from(&self.response_type)
-            .unwrap_or(HeaderValue::from_static(media::OCTET_STREAM));
-        Ok(http::Response::builder()
-            .header(header::CONTENT_TYPE, content_type)
-            .body(Bytes::from(out.stdout))
-            .expect("a valid response"))
+        Ok(self.output.http_response(out.stdout))
     }
 
     async fn handle_event(
@@ -311,43 +236,9 @@ impl Handler for Command {
         cx: Context,
     ) -> Result<Option<Event>, HandlerError> {
         let data = event.take_data().unwrap_or_default();
-        let mut env = cgi_env(
-            "POST",
-            &http::Uri::from_static("/"),
-            &HeaderMap::new(),
-            data.len(),
-        );
-        if let Some(ct) = event.datacontenttype() {
-            env.push(("CONTENT_TYPE".into(), ct.into()));
-        }
-        for (name, value) in event.attributes() {
-            env.push((
-                format!("CE_{}", name.to_ascii_uppercase()).into(),
-                value.as_ref().into(),
-            ));
-        }
+        let env = cgi::event_env(&event, data.len());
         let out = self.run(env, data, &cx).await?;
-        if out.stdout.is_empty() {
-            return Ok(None);
-        }
-        if media::essence(&self.response_type).eq_ignore_ascii_case(CLOUDEVENTS_JSON) {
-            return json::from_slice(&out.stdout).map(Some).map_err(|e| {
-                HandlerError::new(format!("function replied with an invalid event: {e}"))
-            });
-        }
-        let ty = match &self.reply_type {
-            Some(ty) => ty.clone(),
-            None => format!("{}.reply", event.ty()),
-        };
-        Event::builder(
-            uuid::Uuid::new_v4().to_string(),
-            format!("/motif/{}", cx.function.name),
-            ty,
-        )
-        .data(self.response_type.clone(), out.stdout)
-        .build()
-        .map(Some)
-        .map_err(|e| HandlerError::new(format!("cannot build the reply event: {e}")))
+        self.output.reply(&event, &cx.function.name, out.stdout)
     }
 }
 
@@ -370,39 +261,5 @@ async fn hook(script: &str, which: &str) -> Result<(), HandlerError> {
     } else {
         let last = stderr.lines().rev().find(|l| !l.trim().is_empty());
         Err(HandlerError::new(failure(out.status, last)))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn headers_become_cgi_variables_without_httpoxy() {
-        let mut h = HeaderMap::new();
-        h.insert("x-request-id", HeaderValue::from_static("abc"));
-        h.append("accept", HeaderValue::from_static("text/plain"));
-        h.append("accept", HeaderValue::from_static("application/json"));
-        h.insert("proxy", HeaderValue::from_static("http://evil"));
-        h.insert("content-type", HeaderValue::from_static("text/plain"));
-        let uri: http::Uri = "/a/b?x=1&y=2".parse().unwrap();
-        let env = cgi_env("PUT", &uri, &h, 5);
-        let get = |k: &str| {
-            env.iter()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| v.to_str().unwrap().to_owned())
-        };
-        assert_eq!(get("REQUEST_METHOD").as_deref(), Some("PUT"));
-        assert_eq!(get("PATH_INFO").as_deref(), Some("/a/b"));
-        assert_eq!(get("QUERY_STRING").as_deref(), Some("x=1&y=2"));
-        assert_eq!(get("CONTENT_TYPE").as_deref(), Some("text/plain"));
-        assert_eq!(get("CONTENT_LENGTH").as_deref(), Some("5"));
-        assert_eq!(get("HTTP_X_REQUEST_ID").as_deref(), Some("abc"));
-        assert_eq!(
-            get("HTTP_ACCEPT").as_deref(),
-            Some("text/plain, application/json")
-        );
-        assert_eq!(get("HTTP_PROXY"), None);
-        assert_eq!(get("HTTP_CONTENT_TYPE"), None);
     }
 }

@@ -27,6 +27,7 @@
 
 #![deny(missing_docs)]
 
+pub mod cgi;
 mod command;
 mod config;
 mod dispatch;

@@ -97,7 +97,7 @@ impl CloudEventFunction {
                 Some(status) => HandlerError::with_status(status, e.message),
                 None => HandlerError::new(e.message),
             }),
-            Err(e) => Err(trap::to_handler_error(&e, store.data())),
+            Err(e) => Err(trap::to_handler_error(&e)),
         }
     }
 }

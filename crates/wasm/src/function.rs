@@ -5,11 +5,12 @@ use std::sync::OnceLock;
 
 use http::StatusCode;
 use motif_contract::Event;
-use motif_runtime::{Context, Handler, HandlerError, Kind};
+use motif_runtime::cgi::Output;
+use motif_runtime::{Context, Handler, HandlerError, HttpRequest, HttpResponse, Kind};
 
 use crate::cache::Cache;
 use crate::detect::{self, Shape};
-use crate::{CloudEventFunction, WasmEngine};
+use crate::{CloudEventFunction, CommandModule, WasmEngine};
 
 /// A function in a wasm file. It is compiled (or loaded from the cache) and
 /// pre-instantiated by the init hook, so the server is live at once and ready only
@@ -20,7 +21,14 @@ pub struct WasmFunction {
     shape: Shape,
     engine: WasmEngine,
     cache: Cache,
-    loaded: OnceLock<CloudEventFunction>,
+    output: Output,
+    max_output: usize,
+    loaded: OnceLock<Loaded>,
+}
+
+enum Loaded {
+    CloudEvent(CloudEventFunction),
+    Command(CommandModule),
 }
 
 /// Why a wasm file cannot be served.
@@ -58,8 +66,15 @@ pub enum LoadError {
 }
 
 impl WasmFunction {
-    /// Reads `path` and tells its shape; nothing is compiled yet.
-    pub fn open(path: &Path, engine: WasmEngine, cache: Cache) -> Result<Self, LoadError> {
+    /// Reads `path` and tells its shape; nothing is compiled yet. `output` and
+    /// `max_output` say what a command module's stdout is and how large it may be.
+    pub fn open(
+        path: &Path,
+        engine: WasmEngine,
+        cache: Cache,
+        output: Output,
+        max_output: usize,
+    ) -> Result<Self, LoadError> {
         let wasm = std::fs::read(path).map_err(|source| LoadError::Read {
             path: path.to_owned(),
             source,
@@ -68,7 +83,7 @@ impl WasmFunction {
             path: path.to_owned(),
             source,
         })?;
-        if shape != Shape::CloudEvent {
+        if shape == Shape::HttpProxy {
             return Err(LoadError::Unsupported {
                 path: path.to_owned(),
                 shape,
@@ -80,29 +95,58 @@ impl WasmFunction {
             shape,
             engine,
             cache,
+            output,
+            max_output,
             loaded: OnceLock::new(),
         })
     }
 
-    /// The function's kind, from its shape.
-    pub fn kind(&self) -> Kind {
+    /// The function's kind when its shape decides it; a command module can be either,
+    /// and the caller decides (`MOTIF_FUNCTION_KIND`).
+    pub fn kind(&self) -> Option<Kind> {
         match self.shape {
-            Shape::CloudEvent => Kind::CloudEvent,
-            Shape::HttpProxy | Shape::Command => Kind::Http,
+            Shape::CloudEvent => Some(Kind::CloudEvent),
+            Shape::HttpProxy => Some(Kind::Http),
+            Shape::Command => None,
         }
     }
 
-    fn load(&self) -> Result<CloudEventFunction, String> {
+    fn load(&self) -> Result<Loaded, String> {
         let started = std::time::Instant::now();
-        let loaded = self
-            .cache
-            .component(self.engine.engine(), &self.wasm)
-            .map_err(|e| format!("cannot compile `{}`: {e:#}", self.path.display()))?;
-        let function = CloudEventFunction::new(&self.engine, &loaded.artifact)
-            .map_err(|e| format!("cannot link `{}`: {e:#}", self.path.display()))?;
+        let compile_error =
+            |e: wasmtime::Error| format!("cannot compile `{}`: {e:#}", self.path.display());
+        let link_error =
+            |e: wasmtime::Error| format!("cannot link `{}`: {e:#}", self.path.display());
+        let engine = self.engine.engine();
+        let (function, compiled) = match self.shape {
+            Shape::Command => {
+                let loaded = self
+                    .cache
+                    .module(engine, &self.wasm)
+                    .map_err(compile_error)?;
+                let module = CommandModule::new(
+                    &self.engine,
+                    &loaded.artifact,
+                    self.output.clone(),
+                    self.max_output,
+                )
+                .map_err(link_error)?;
+                (Loaded::Command(module), loaded.compiled)
+            }
+            _ => {
+                let loaded = self
+                    .cache
+                    .component(engine, &self.wasm)
+                    .map_err(compile_error)?;
+                let function =
+                    CloudEventFunction::new(&self.engine, &loaded.artifact).map_err(link_error)?;
+                (Loaded::CloudEvent(function), loaded.compiled)
+            }
+        };
         tracing::info!(
             path = %self.path.display(),
-            compiled = loaded.compiled,
+            shape = ?self.shape,
+            compiled,
             pooling = self.engine.is_pooling(),
             millis = started.elapsed().as_millis() as u64,
             "wasm function loaded"
@@ -119,13 +163,32 @@ impl Handler for WasmFunction {
         Ok(())
     }
 
-    async fn handle_event(&self, event: Event, cx: Context) -> Result<Option<Event>, HandlerError> {
+    async fn handle_http(
+        &self,
+        request: HttpRequest,
+        cx: Context,
+    ) -> Result<HttpResponse, HandlerError> {
         match self.loaded.get() {
-            Some(f) => f.handle_event(event, cx).await,
-            None => Err(HandlerError::with_status(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the function is not loaded yet",
-            )),
+            Some(Loaded::Command(m)) => m.handle_http(request, cx).await,
+            Some(Loaded::CloudEvent(_)) => {
+                Err(HandlerError::new("a cloudevent function takes CloudEvents"))
+            }
+            None => Err(not_loaded()),
         }
     }
+
+    async fn handle_event(&self, event: Event, cx: Context) -> Result<Option<Event>, HandlerError> {
+        match self.loaded.get() {
+            Some(Loaded::CloudEvent(f)) => f.handle_event(event, cx).await,
+            Some(Loaded::Command(m)) => m.handle_event(event, cx).await,
+            None => Err(not_loaded()),
+        }
+    }
+}
+
+fn not_loaded() -> HandlerError {
+    HandlerError::with_status(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the function is not loaded yet",
+    )
 }

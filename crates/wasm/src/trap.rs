@@ -3,13 +3,10 @@
 use http::StatusCode;
 use motif_runtime::HandlerError;
 
-use crate::state::HostState;
-
 /// Maps a guest failure to the contract's answer: 504 when the epoch deadline stopped it,
 /// 500 for a trap (memory exhaustion included), with a message that names the cause
 /// but carries no host stack trace.
-pub(crate) fn to_handler_error(e: &wasmtime::Error, state: &HostState) -> HandlerError {
-    let _ = state;
+pub(crate) fn to_handler_error(e: &wasmtime::Error) -> HandlerError {
     match e.downcast_ref::<wasmtime::Trap>() {
         Some(wasmtime::Trap::Interrupt) => HandlerError::with_status(
             StatusCode::GATEWAY_TIMEOUT,

@@ -17,7 +17,15 @@ fn fixture_wasm() -> &'static [u8] {
         let guests = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/wasm-guests");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = std::process::Command::new(cargo)
-            .args(["build", "--quiet", "--release", "--target", "wasm32-wasip2"])
+            .args([
+                "build",
+                "--quiet",
+                "--release",
+                "--target",
+                "wasm32-wasip2",
+                "-p",
+                "fixture",
+            ])
             .current_dir(&guests)
             .status()
             .expect("cargo runs");

@@ -266,18 +266,30 @@ pub struct FunctionView {
     pub client: reqwest::Client,
 }
 
-/// Builds the wasm guests (`tests/wasm-guests`) for `wasm32-wasip2` and returns the
-/// directory holding the components.
+/// Builds the wasm guests (`tests/wasm-guests`): the components for `wasm32-wasip2`, the
+/// command module for `wasm32-wasip1`. Returns their target directory.
 pub fn wasm_guests() -> Result<PathBuf, String> {
     let dir = crate::suite_dir().join("../wasm-guests");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = std::process::Command::new(cargo)
-        .args(["build", "--quiet", "--release", "--target", "wasm32-wasip2"])
-        .current_dir(&dir)
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !status.success() {
-        return Err("building the wasm guests failed (rustup target add wasm32-wasip2?)".into());
+    for (target, packages) in [
+        ("wasm32-wasip2", &["fixture", "contract-roles"][..]),
+        ("wasm32-wasip1", &["p1-roles"][..]),
+    ] {
+        let mut build = std::process::Command::new(&cargo);
+        build
+            .args(["build", "--quiet", "--release", "--target", target])
+            .current_dir(&dir);
+        for p in packages {
+            build.args(["-p", p]);
+        }
+        let status = build
+            .status()
+            .map_err(|e| format!("cannot run cargo: {e}"))?;
+        if !status.success() {
+            return Err(format!(
+                "building the wasm guests for {target} failed (rustup target add {target}?)"
+            ));
+        }
     }
-    Ok(dir.join("target/wasm32-wasip2/release"))
+    Ok(dir.join("target"))
 }

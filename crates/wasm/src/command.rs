@@ -1,0 +1,172 @@
+//! WASI preview 1 command modules (CONTRACT.md §7 and §8): the command contract in a
+//! sandbox. One instance per request runs `_start`, with the request body on stdin, the
+//! CGI environment (and `CE_*` attributes) as its only environment, stdout as the
+//! response, and stderr into the logs.
+
+use std::ffi::OsString;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use motif_contract::Event;
+use motif_runtime::cgi::{self, Output};
+use motif_runtime::{Context, Handler, HandlerError, HttpRequest, HttpResponse};
+use tokio::sync::Semaphore;
+use wasmtime::{InstancePre, Linker, Module, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::I32Exit;
+use wasmtime_wasi::WasiCtxBuilder;
+use wasmtime_wasi::p1::WasiP1Ctx;
+use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
+
+use crate::engine::WasmEngine;
+use crate::trap;
+
+/// What stderr may hold per request; it is for log lines.
+const STDERR_CAPACITY: usize = 64 * 1024;
+
+struct P1State {
+    wasi: WasiP1Ctx,
+    limits: StoreLimits,
+}
+
+/// A preview 1 command module, pre-instantiated.
+pub struct CommandModule {
+    pre: InstancePre<P1State>,
+    engine: WasmEngine,
+    slots: Arc<Semaphore>,
+    output: Output,
+    max_output: usize,
+}
+
+impl CommandModule {
+    /// Links `module` against WASI preview 1 and pre-instantiates it. `output` says what
+    /// its stdout is; more than `max_output` bytes of it fail the call.
+    pub fn new(
+        engine: &WasmEngine,
+        module: &Module,
+        output: Output,
+        max_output: usize,
+    ) -> wasmtime::Result<Self> {
+        let mut linker = Linker::<P1State>::new(engine.engine());
+        wasmtime_wasi::p1::add_to_linker_async(&mut linker, |s| &mut s.wasi)?;
+        let pre = linker.instantiate_pre(module)?;
+        Ok(Self {
+            pre,
+            engine: engine.clone(),
+            slots: Arc::new(Semaphore::new(engine.settings().instances as usize)),
+            output,
+            max_output,
+        })
+    }
+
+    async fn run(
+        &self,
+        env: Vec<(OsString, OsString)>,
+        stdin: Bytes,
+        cx: &Context,
+    ) -> Result<Vec<u8>, HandlerError> {
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        let stdout = MemoryOutputPipe::new(self.max_output);
+        let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.stdin(MemoryInputPipe::new(stdin))
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .args(&[cx.function.name.as_str()])
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .env("TRACEPARENT", cx.trace.traceparent());
+        for (k, v) in &env {
+            wasi.env(k.to_string_lossy(), v.to_string_lossy());
+        }
+        // Nothing is inherited but what the contract hands every function (§1).
+        let knative = &cx.function.knative;
+        for (k, v) in [
+            ("K_SERVICE", &knative.service),
+            ("K_CONFIGURATION", &knative.configuration),
+            ("K_REVISION", &knative.revision),
+        ] {
+            if let Some(v) = v {
+                wasi.env(k, v);
+            }
+        }
+        let state = P1State {
+            wasi: wasi.build_p1(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(self.engine.settings().max_memory)
+                .trap_on_grow_failure(true)
+                .build(),
+        };
+        let mut store = Store::new(self.engine.engine(), state);
+        store.limiter(|s| &mut s.limits);
+        let timeout = cx
+            .deadline
+            .saturating_duration_since(std::time::Instant::now());
+        store.set_epoch_deadline(WasmEngine::deadline_ticks(timeout));
+        let result = async {
+            let instance = self.pre.instantiate_async(&mut store).await?;
+            let start = instance.get_typed_func::<(), ()>(&mut store, "_start")?;
+            start.call_async(&mut store, ()).await
+        }
+        .await;
+        let errors = String::from_utf8_lossy(&stderr.contents()).into_owned();
+        for line in errors.lines() {
+            tracing::info!(
+                target: "function",
+                function = %cx.function.name,
+                trace_id = %cx.trace.id(),
+                stream = "stderr",
+                "{line}"
+            );
+        }
+        let code = match result {
+            Ok(()) => 0,
+            Err(e) => match e.downcast_ref::<I32Exit>() {
+                Some(exit) => exit.0,
+                None => return Err(trap::to_handler_error(&e)),
+            },
+        };
+        if code != 0 {
+            let last = errors.lines().rev().find(|l| !l.trim().is_empty());
+            return Err(HandlerError::new(match last {
+                Some(line) => format!("function exited with status {code}: {line}"),
+                None => format!("function exited with status {code}"),
+            }));
+        }
+        Ok(stdout.contents().to_vec())
+    }
+}
+
+impl Handler for CommandModule {
+    async fn handle_http(
+        &self,
+        request: HttpRequest,
+        cx: Context,
+    ) -> Result<HttpResponse, HandlerError> {
+        self.output.check_accept(request.headers())?;
+        let (parts, body) = request.into_parts();
+        let env = cgi::request_env(
+            parts.method.as_str(),
+            &parts.uri,
+            &parts.headers,
+            body.len(),
+        );
+        let stdout = self.run(env, body, &cx).await?;
+        Ok(self.output.http_response(stdout))
+    }
+
+    async fn handle_event(
+        &self,
+        mut event: Event,
+        cx: Context,
+    ) -> Result<Option<Event>, HandlerError> {
+        let data = event.take_data().unwrap_or_default();
+        let env = cgi::event_env(&event, data.len());
+        let stdout = self.run(env, data, &cx).await?;
+        self.output.reply(&event, &cx.function.name, stdout)
+    }
+}
