@@ -10,7 +10,54 @@ use http::header::{self, HeaderMap, HeaderValue};
 use motif_contract::media::{self, Accept, CLOUDEVENTS_JSON};
 use motif_contract::{Event, json};
 
-use crate::handler::{HandlerError, HttpResponse};
+use crate::handler::{Context, HandlerError, HttpRequest, HttpResponse};
+
+/// Something that runs a command once: an executable ([`crate::Command`]) or a wasm
+/// module. [`handle_http`] and [`handle_event`] do the rest of the contract around it.
+pub trait Run: Send + Sync {
+    /// What stdout is.
+    fn output(&self) -> &Output;
+
+    /// Runs the command with `env` and `stdin`; its stdout when it exits 0, else the
+    /// failure (with the command's last stderr line).
+    fn run(
+        &self,
+        env: Vec<(OsString, OsString)>,
+        stdin: Bytes,
+        cx: &Context,
+    ) -> impl std::future::Future<Output = Result<Vec<u8>, HandlerError>> + Send;
+}
+
+/// An `http` request to a command: 406 unless `Accept` allows the response type, else
+/// the CGI environment and the body in, 200 with stdout out.
+pub async fn handle_http(
+    command: &impl Run,
+    request: HttpRequest,
+    cx: Context,
+) -> Result<HttpResponse, HandlerError> {
+    command.output().check_accept(request.headers())?;
+    let (parts, body) = request.into_parts();
+    let env = request_env(
+        parts.method.as_str(),
+        &parts.uri,
+        &parts.headers,
+        body.len(),
+    );
+    let stdout = command.run(env, body, &cx).await?;
+    Ok(command.output().http_response(stdout))
+}
+
+/// A CloudEvent to a command: its data in, `CE_*` in the environment, the reply out.
+pub async fn handle_event(
+    command: &impl Run,
+    mut event: Event,
+    cx: Context,
+) -> Result<Option<Event>, HandlerError> {
+    let data = event.take_data().unwrap_or_default();
+    let env = event_env(&event, data.len());
+    let stdout = command.run(env, data, &cx).await?;
+    command.output().reply(&event, &cx.function.name, stdout)
+}
 
 /// The CGI meta-variables of a request (RFC 3875 §4.1), and its headers as `HTTP_*`.
 ///

@@ -23,7 +23,7 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
 
-use crate::cgi::{self, Output};
+use crate::cgi::{self, Output, Run};
 use crate::handler::{Context, Handler, HandlerError, HttpRequest, HttpResponse};
 
 /// Serves an executable as a function.
@@ -88,12 +88,13 @@ impl Command {
         self
     }
 
-    async fn run(
+    /// One process: spawned, fed, read, reaped, its group killed.
+    async fn spawn(
         &self,
         env: Vec<(OsString, OsString)>,
         stdin: Bytes,
         cx: &Context,
-    ) -> Result<Ran, HandlerError> {
+    ) -> Result<Vec<u8>, HandlerError> {
         let mut cmd = tokio::process::Command::new(&self.program);
         cmd.args(&self.args)
             .envs(env)
@@ -132,12 +133,8 @@ impl Command {
         if !status.success() {
             return Err(HandlerError::new(failure(status, last_err.as_deref())));
         }
-        Ok(Ran { stdout: out })
+        Ok(out)
     }
-}
-
-struct Ran {
-    stdout: Vec<u8>,
 }
 
 /// A process group, killed when dropped.
@@ -218,27 +215,26 @@ impl Handler for Command {
         request: HttpRequest,
         cx: Context,
     ) -> Result<HttpResponse, HandlerError> {
-        self.output.check_accept(request.headers())?;
-        let (parts, body) = request.into_parts();
-        let env = cgi::request_env(
-            parts.method.as_str(),
-            &parts.uri,
-            &parts.headers,
-            body.len(),
-        );
-        let out = self.run(env, body, &cx).await?;
-        Ok(self.output.http_response(out.stdout))
+        cgi::handle_http(self, request, cx).await
     }
 
-    async fn handle_event(
+    async fn handle_event(&self, event: Event, cx: Context) -> Result<Option<Event>, HandlerError> {
+        cgi::handle_event(self, event, cx).await
+    }
+}
+
+impl Run for Command {
+    fn output(&self) -> &Output {
+        &self.output
+    }
+
+    async fn run(
         &self,
-        mut event: Event,
-        cx: Context,
-    ) -> Result<Option<Event>, HandlerError> {
-        let data = event.take_data().unwrap_or_default();
-        let env = cgi::event_env(&event, data.len());
-        let out = self.run(env, data, &cx).await?;
-        self.output.reply(&event, &cx.function.name, out.stdout)
+        env: Vec<(OsString, OsString)>,
+        stdin: Bytes,
+        cx: &Context,
+    ) -> Result<Vec<u8>, HandlerError> {
+        self.spawn(env, stdin, cx).await
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use motif_contract::Event;
-use motif_runtime::cgi::{self, Output};
+use motif_runtime::cgi::{self, Output, Run};
 use motif_runtime::{Context, Handler, HandlerError, HttpRequest, HttpResponse};
 use tokio::sync::Semaphore;
 use wasmtime::{InstancePre, Linker, Module, Store, StoreLimits, StoreLimitsBuilder};
@@ -58,7 +58,8 @@ impl CommandModule {
         })
     }
 
-    async fn run(
+    /// One fresh instance running `_start`.
+    async fn instantiate_and_start(
         &self,
         env: Vec<(OsString, OsString)>,
         stdin: Bytes,
@@ -147,26 +148,25 @@ impl Handler for CommandModule {
         request: HttpRequest,
         cx: Context,
     ) -> Result<HttpResponse, HandlerError> {
-        self.output.check_accept(request.headers())?;
-        let (parts, body) = request.into_parts();
-        let env = cgi::request_env(
-            parts.method.as_str(),
-            &parts.uri,
-            &parts.headers,
-            body.len(),
-        );
-        let stdout = self.run(env, body, &cx).await?;
-        Ok(self.output.http_response(stdout))
+        cgi::handle_http(self, request, cx).await
     }
 
-    async fn handle_event(
+    async fn handle_event(&self, event: Event, cx: Context) -> Result<Option<Event>, HandlerError> {
+        cgi::handle_event(self, event, cx).await
+    }
+}
+
+impl Run for CommandModule {
+    fn output(&self) -> &Output {
+        &self.output
+    }
+
+    async fn run(
         &self,
-        mut event: Event,
-        cx: Context,
-    ) -> Result<Option<Event>, HandlerError> {
-        let data = event.take_data().unwrap_or_default();
-        let env = cgi::event_env(&event, data.len());
-        let stdout = self.run(env, data, &cx).await?;
-        self.output.reply(&event, &cx.function.name, stdout)
+        env: Vec<(OsString, OsString)>,
+        stdin: Bytes,
+        cx: &Context,
+    ) -> Result<Vec<u8>, HandlerError> {
+        self.instantiate_and_start(env, stdin, cx).await
     }
 }

@@ -10,32 +10,12 @@ use motif_runtime::{Context, FunctionInfo, Handler, Kind, KnativeEnv, TraceConte
 use motif_wasm::cache::Cache;
 use motif_wasm::{CloudEventFunction, EngineSettings, WasmEngine};
 
-/// Builds the fixture guest once per test binary.
+mod common;
+
+/// The fixture guest, built once per test binary.
 fn fixture_wasm() -> &'static [u8] {
     static WASM: OnceLock<Vec<u8>> = OnceLock::new();
-    WASM.get_or_init(|| {
-        let guests = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/wasm-guests");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = std::process::Command::new(cargo)
-            .args([
-                "build",
-                "--quiet",
-                "--release",
-                "--target",
-                "wasm32-wasip2",
-                "-p",
-                "fixture",
-            ])
-            .current_dir(&guests)
-            .status()
-            .expect("cargo runs");
-        assert!(
-            status.success(),
-            "building the guest fixture failed (is the wasm32-wasip2 target installed?)"
-        );
-        std::fs::read(guests.join("target/wasm32-wasip2/release/fixture.wasm"))
-            .expect("the fixture is built")
-    })
+    WASM.get_or_init(|| common::build_guest("wasm32-wasip2", "fixture", "fixture.wasm"))
 }
 
 fn engine() -> &'static WasmEngine {

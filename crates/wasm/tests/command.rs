@@ -11,30 +11,12 @@ use motif_runtime::{Context, FunctionInfo, Handler, Kind, KnativeEnv, TraceConte
 use motif_wasm::cache::Cache;
 use motif_wasm::{CommandModule, EngineSettings, WasmEngine};
 
+mod common;
+
 fn module() -> &'static CommandModule {
     static MODULE: OnceLock<CommandModule> = OnceLock::new();
     MODULE.get_or_init(|| {
-        let guests = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/wasm-guests");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = std::process::Command::new(cargo)
-            .args([
-                "build",
-                "--quiet",
-                "--release",
-                "--target",
-                "wasm32-wasip1",
-                "-p",
-                "p1-roles",
-            ])
-            .current_dir(&guests)
-            .status()
-            .expect("cargo runs");
-        assert!(
-            status.success(),
-            "building the p1 guest failed (is the wasm32-wasip1 target installed?)"
-        );
-        let wasm =
-            std::fs::read(guests.join("target/wasm32-wasip1/release/p1-roles.wasm")).unwrap();
+        let wasm = common::build_guest("wasm32-wasip1", "p1-roles", "p1-roles.wasm");
         let engine = WasmEngine::new(EngineSettings {
             max_memory: 32 << 20,
             instances: 8,
