@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use motif_wasm::cache::{self, Cache};
-use motif_wasm::{EngineSettings, WasmEngine, WasmFunction};
+use motif_wasm::{AllowedHosts, EngineSettings, WasmEngine, WasmFunction};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
@@ -49,9 +49,9 @@ struct Args {
     #[arg(long, env = "MOTIF_SHUTDOWN")]
     shutdown: Option<String>,
 
-    /// Serve a WebAssembly function: a `motif:function` cloudevent component (its
-    /// exports decide the kind), or a WASI preview 1 command module (the command
-    /// contract, as `--command`, in a sandbox).
+    /// Serve a WebAssembly function: a `motif:function` cloudevent component or a
+    /// `wasi:http` proxy component (its exports decide the kind), or a WASI preview 1
+    /// command module (the command contract, as `--command`, in a sandbox).
     #[arg(
         long,
         value_name = "FILE",
@@ -63,6 +63,17 @@ struct Args {
     /// The most linear memory one wasm instance may use, in bytes.
     #[arg(long, env = "MOTIF_MAX_MEMORY", default_value_t = motif_wasm::DEFAULT_MAX_MEMORY)]
     max_memory: usize,
+
+    /// A host a wasm function may send HTTP requests to, as `scheme://host[:port]`
+    /// (`*` wildcards: `https://*.example.com`, `http://127.0.0.1:*`). Repeat it, or
+    /// separate entries with commas in the environment. None by default.
+    #[arg(
+        long = "allow-outbound",
+        value_name = "URL",
+        env = "MOTIF_ALLOWED_OUTBOUND_HOSTS",
+        value_delimiter = ','
+    )]
+    allowed_outbound_hosts: Vec<String>,
 
     /// Serve an executable: one process per request. Everything after it is its
     /// arguments, so give the other options first.
@@ -101,7 +112,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
             response_type: args.response_type,
             reply_type: args.reply_type,
         };
-        return serve_wasm(path, args.max_memory, output, config).await;
+        let allowed = AllowedHosts::parse(&args.allowed_outbound_hosts)?;
+        return serve_wasm(path, args.max_memory, allowed, output, config).await;
     }
     let (program, rest) = args
         .command
@@ -122,6 +134,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
 async fn serve_wasm(
     path: &Path,
     max_memory: usize,
+    allowed: AllowedHosts,
     output: Output,
     mut config: Config,
 ) -> anyhow::Result<()> {
@@ -137,7 +150,8 @@ async fn serve_wasm(
     let engine = WasmEngine::new(settings)
         .map_err(|e| anyhow::anyhow!("cannot start the wasm engine: {e:#}"))?;
     let cache = Cache::new(cache::default_dir());
-    let function = WasmFunction::open(path, engine, cache, output, config.max_body)?;
+    let function = WasmFunction::open(path, engine, cache, output, config.max_body)?
+        .with_allowed_hosts(allowed);
     // A component's exports decide its kind; a command module takes `--kind`.
     config.kind = function.kind().unwrap_or(config.kind);
     name_after(&mut config, path);
@@ -191,8 +205,10 @@ fn report(e: &anyhow::Error) -> ExitCode {
         "see CONTRACT.md §5 for the settings and their units"
     } else if e.to_string().contains("command `") {
         "give --command a path to an executable, or a program on PATH"
+    } else if e.to_string().contains("allowed outbound host") {
+        "write an allowed host as scheme://host[:port], e.g. https://api.example.com or http://127.0.0.1:*"
     } else if e.to_string().contains("wasm") {
-        "give --wasm a motif:function component (see invokers/wit) or a wasm32-wasip1 command module"
+        "give --wasm a motif:function component (see invokers/wit), a wasi:http proxy component or a wasm32-wasip1 command module"
     } else {
         "run with RUST_LOG=debug for more detail"
     };

@@ -12,6 +12,7 @@ use wasmtime::Store;
 use wasmtime::component::{Component, HasSelf, Linker};
 
 use crate::engine::WasmEngine;
+use crate::outbound::AllowedHosts;
 use crate::state::HostState;
 use crate::trap;
 
@@ -43,26 +44,41 @@ impl motif::function::context::Host for HostState {
 
 impl motif::function::types::Host for HostState {}
 
+/// Adds `motif:function/context` to `linker`: http functions import it too.
+pub(crate) fn add_context_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    motif::function::context::add_to_linker::<_, HasSelf<_>>(linker, |s| s)
+}
+
 /// A cloudevent function, pre-instantiated: each call instantiates it afresh.
 pub struct CloudEventFunction {
     pre: CloudeventFunctionPre<HostState>,
     engine: WasmEngine,
     slots: Arc<Semaphore>,
+    allowed: Arc<AllowedHosts>,
 }
 
 impl CloudEventFunction {
-    /// Links `component` against WASI and `motif:function/context`, and pre-instantiates
-    /// it, so that a request only allocates and runs.
+    /// Links `component` against WASI, `wasi:http` (for outbound requests) and
+    /// `motif:function/context`, and pre-instantiates it, so that a request only
+    /// allocates and runs.
     pub fn new(engine: &WasmEngine, component: &Component) -> wasmtime::Result<Self> {
         let mut linker = Linker::<HostState>::new(engine.engine());
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         CloudeventFunction::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
         let pre = CloudeventFunctionPre::new(linker.instantiate_pre(component)?)?;
         Ok(Self {
             pre,
             engine: engine.clone(),
             slots: Arc::new(Semaphore::new(engine.settings().instances as usize)),
+            allowed: Arc::new(AllowedHosts::none()),
         })
+    }
+
+    /// Lets the function send HTTP requests to `allowed` hosts (none by default).
+    pub fn with_allowed_hosts(mut self, allowed: AllowedHosts) -> Self {
+        self.allowed = Arc::new(allowed);
+        self
     }
 
     async fn call(&self, event: Event, cx: Context) -> Result<Option<Event>, HandlerError> {
@@ -75,7 +91,7 @@ impl CloudEventFunction {
         let timeout = cx
             .deadline
             .saturating_duration_since(std::time::Instant::now());
-        let state = HostState::new(cx, self.engine.settings().max_memory);
+        let state = HostState::new(cx, self.engine.settings().max_memory, self.allowed.clone());
         let mut store = Store::new(self.engine.engine(), state);
         store.limiter(|s| &mut s.limits);
         store.set_epoch_deadline(WasmEngine::deadline_ticks(timeout));

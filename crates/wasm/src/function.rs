@@ -10,7 +10,7 @@ use motif_runtime::{Context, Handler, HandlerError, HttpRequest, HttpResponse, K
 
 use crate::cache::Cache;
 use crate::detect::{self, Shape};
-use crate::{CloudEventFunction, CommandModule, WasmEngine};
+use crate::{AllowedHosts, CloudEventFunction, CommandModule, HttpProxyFunction, WasmEngine};
 
 /// A function in a wasm file. It is compiled (or loaded from the cache) and
 /// pre-instantiated by the init hook, so the server is live at once and ready only
@@ -23,11 +23,13 @@ pub struct WasmFunction {
     cache: Cache,
     output: Output,
     max_output: usize,
+    allowed: AllowedHosts,
     loaded: OnceLock<Loaded>,
 }
 
 enum Loaded {
     CloudEvent(CloudEventFunction),
+    Http(HttpProxyFunction),
     Command(CommandModule),
 }
 
@@ -53,21 +55,11 @@ pub enum LoadError {
         #[source]
         source: detect::DetectError,
     },
-    /// A shape this host does not serve yet.
-    #[error(
-        "`{path}` is a {shape:?} function, which this host does not serve yet: only `motif:function` cloudevent components are"
-    )]
-    Unsupported {
-        /// The file.
-        path: PathBuf,
-        /// Its shape.
-        shape: Shape,
-    },
 }
 
 impl WasmFunction {
-    /// Reads `path` and tells its shape; nothing is compiled yet. `output` and
-    /// `max_output` say what a command module's stdout is and how large it may be.
+    /// Reads `path` and tells its shape; nothing is compiled yet. `output` says what a
+    /// command module's stdout is; `max_output` how large a response may be.
     pub fn open(
         path: &Path,
         engine: WasmEngine,
@@ -83,12 +75,6 @@ impl WasmFunction {
             path: path.to_owned(),
             source,
         })?;
-        if shape == Shape::HttpProxy {
-            return Err(LoadError::Unsupported {
-                path: path.to_owned(),
-                shape,
-            });
-        }
         Ok(Self {
             path: path.to_owned(),
             wasm,
@@ -97,8 +83,20 @@ impl WasmFunction {
             cache,
             output,
             max_output,
+            allowed: AllowedHosts::none(),
             loaded: OnceLock::new(),
         })
+    }
+
+    /// Lets the function send HTTP requests to `allowed` hosts (none by default).
+    pub fn with_allowed_hosts(mut self, allowed: AllowedHosts) -> Self {
+        self.allowed = allowed;
+        self
+    }
+
+    /// Its shape.
+    pub fn shape(&self) -> Shape {
+        self.shape
     }
 
     /// The function's kind when its shape decides it; a command module can be either,
@@ -133,14 +131,19 @@ impl WasmFunction {
                 .map_err(link_error)?;
                 (Loaded::Command(module), loaded.compiled)
             }
-            _ => {
+            Shape::CloudEvent | Shape::HttpProxy => {
                 let loaded = self
                     .cache
                     .component(engine, &self.wasm)
                     .map_err(compile_error)?;
-                let function =
-                    CloudEventFunction::new(&self.engine, &loaded.artifact).map_err(link_error)?;
-                (Loaded::CloudEvent(function), loaded.compiled)
+                let function = if self.shape == Shape::CloudEvent {
+                    CloudEventFunction::new(&self.engine, &loaded.artifact)
+                        .map(|f| Loaded::CloudEvent(f.with_allowed_hosts(self.allowed.clone())))
+                } else {
+                    HttpProxyFunction::new(&self.engine, &loaded.artifact, self.max_output)
+                        .map(|f| Loaded::Http(f.with_allowed_hosts(self.allowed.clone())))
+                };
+                (function.map_err(link_error)?, loaded.compiled)
             }
         };
         tracing::info!(
@@ -169,6 +172,7 @@ impl Handler for WasmFunction {
         cx: Context,
     ) -> Result<HttpResponse, HandlerError> {
         match self.loaded.get() {
+            Some(Loaded::Http(f)) => f.handle_http(request, cx).await,
             Some(Loaded::Command(m)) => m.handle_http(request, cx).await,
             Some(Loaded::CloudEvent(_)) => {
                 Err(HandlerError::new("a cloudevent function takes CloudEvents"))
@@ -181,6 +185,7 @@ impl Handler for WasmFunction {
         match self.loaded.get() {
             Some(Loaded::CloudEvent(f)) => f.handle_event(event, cx).await,
             Some(Loaded::Command(m)) => m.handle_event(event, cx).await,
+            Some(Loaded::Http(_)) => Err(HandlerError::new("an http function takes HTTP requests")),
             None => Err(not_loaded()),
         }
     }

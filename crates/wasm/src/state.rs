@@ -1,6 +1,8 @@
-//! What a Store holds for one request: a deny-by-default WASI context, the call's
-//! context for the `motif:function/context` import, and the limits.
+//! What a Store holds for one request: a deny-by-default WASI context, the `wasi:http`
+//! context with the function's outbound allow-list, the call's context for the
+//! `motif:function/context` import, and the limits.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use motif_runtime::Context;
@@ -8,6 +10,9 @@ use wasmtime::component::ResourceTable;
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use crate::outbound::{AllowedHosts, OutboundHooks};
 
 /// How much a guest may write to stdout or stderr per request; the rest is dropped. The
 /// output goes to the function's logs, which are for lines, not dumps.
@@ -17,6 +22,8 @@ const LOG_CAPACITY: usize = 64 * 1024;
 pub struct HostState {
     pub(crate) wasi: WasiCtx,
     pub(crate) table: ResourceTable,
+    http: WasiHttpCtx,
+    hooks: OutboundHooks,
     pub(crate) limits: StoreLimits,
     pub(crate) call: Context,
     stdout: MemoryOutputPipe,
@@ -25,8 +32,9 @@ pub struct HostState {
 
 impl HostState {
     /// A state with nothing granted: no preopened directories, no environment, no
-    /// sockets, no name lookups, stdin empty, stdout and stderr captured for the logs.
-    pub fn new(call: Context, max_memory: usize) -> Self {
+    /// sockets, no name lookups, stdin empty, stdout and stderr captured for the logs;
+    /// outbound HTTP only to `allowed` hosts.
+    pub fn new(call: Context, max_memory: usize, allowed: Arc<AllowedHosts>) -> Self {
         let stdout = MemoryOutputPipe::new(LOG_CAPACITY);
         let stderr = MemoryOutputPipe::new(LOG_CAPACITY);
         let wasi = WasiCtxBuilder::new()
@@ -39,6 +47,11 @@ impl HostState {
         Self {
             wasi,
             table: ResourceTable::new(),
+            http: WasiHttpCtx::new(),
+            hooks: OutboundHooks {
+                allowed,
+                function: call.function.name.clone(),
+            },
             limits: StoreLimitsBuilder::new()
                 .memory_size(max_memory)
                 .trap_on_grow_failure(true)
@@ -79,6 +92,16 @@ impl WasiView for HostState {
         WasiCtxView {
             ctx: &mut self.wasi,
             table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.hooks,
         }
     }
 }
