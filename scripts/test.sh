@@ -10,24 +10,45 @@ cd "$(dirname "$0")/.."
 step() { printf '\n== %s\n' "$*" >&2; }
 
 step "tools"
-# curl is the real HTTP/2 (h2c) client of the contract suite.
-if ! command -v curl >/dev/null; then
-  echo "installing curl" >&2
-  apt-get update -qq && apt-get install -y -qq curl >/dev/null
+# curl is the real HTTP/2 (h2c) client of the contract suite; clang, lld, wasi-libc and
+# the wasm32 compiler-rt builtins build the wasm host's C guest (its languages test).
+packages=()
+command -v curl >/dev/null || packages+=(curl)
+for package in clang lld wasi-libc libclang-rt-dev-wasm32; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' ||
+    packages+=("$package")
+done
+if ((${#packages[@]})); then
+  echo "installing ${packages[*]}" >&2
+  apt-get update -qq &&
+    apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 fi
 missing=()
-for tool in cargo sh sed head sleep; do
+for tool in cargo sh sed head sleep python3; do
   command -v "$tool" >/dev/null || missing+=("$tool")
 done
 if ((${#missing[@]})); then
   echo "error: missing tools: ${missing[*]}" >&2
-  echo "hint: install the Rust toolchain with rustup, and coreutils/sed with apt-get" >&2
+  echo "hint: install the Rust toolchain with rustup, and python3 (with pip) and" \
+    "coreutils/sed with apt-get" >&2
   exit 1
 fi
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 # The wasm host's tests build their guest components from source.
 rustup target add wasm32-wasip2 wasm32-wasip1 >/dev/null
 cargo --version >&2
+# componentize-py, the version its requirements pin, builds the wasm host's Python guest.
+requirements=tests/wasm-guests/python/requirements.txt
+componentize_py="componentize-py $(sed -n 's/^componentize-py==//p' "$requirements")"
+if [[ $(componentize-py --version 2>/dev/null) != "$componentize_py" ]]; then
+  echo "installing $componentize_py" >&2
+  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore \
+    -r "$requirements" >&2
+  if [[ $(componentize-py --version 2>/dev/null) != "$componentize_py" ]]; then
+    echo "error: $componentize_py is not on PATH after pip install" >&2
+    exit 1
+  fi
+fi
 
 conformance="${MOTIF_CONFORMANCE_DIR:-../shared/conformance}"
 if [[ -d $conformance ]]; then
@@ -41,6 +62,8 @@ cargo fmt --all --check
 
 step "lint"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The Rust SDK's wasm path compiles only for wasm32: lint it there too.
+cargo clippy -p motif-function --examples --target wasm32-wasip2 --locked -- -D warnings
 
 step "test"
 cargo test --workspace --locked

@@ -137,6 +137,21 @@ impl Problem {
         .with("timeoutSeconds", seconds)
     }
 
+    /// The problem a function's own failure with `status` becomes: the contract's problem
+    /// for that status where it has one, else a `function-error`.
+    pub fn for_status(status: StatusCode, detail: impl Into<String>) -> Self {
+        match status {
+            StatusCode::INTERNAL_SERVER_ERROR => Self::handler_failed(detail),
+            StatusCode::BAD_REQUEST => Self::bad_request(detail),
+            StatusCode::NOT_FOUND => Self::not_found(detail),
+            StatusCode::METHOD_NOT_ALLOWED => Self::method_not_allowed(detail),
+            StatusCode::NOT_ACCEPTABLE => Self::not_acceptable(detail),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::unsupported_media_type(detail),
+            StatusCode::SERVICE_UNAVAILABLE => Self::unavailable(detail),
+            status => Self::new(status, "function-error", "Function error", detail),
+        }
+    }
+
     /// The status as a [`StatusCode`].
     pub fn status_code(&self) -> StatusCode {
         StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)

@@ -369,14 +369,7 @@ fn handler_failed(e: &HandlerError, timeout: Duration) -> Response {
             p.detail = e.message.clone();
             p
         }
-        StatusCode::INTERNAL_SERVER_ERROR => Problem::handler_failed(detail),
-        StatusCode::BAD_REQUEST => Problem::bad_request(detail),
-        StatusCode::NOT_FOUND => Problem::not_found(detail),
-        StatusCode::METHOD_NOT_ALLOWED => Problem::method_not_allowed(detail),
-        StatusCode::NOT_ACCEPTABLE => Problem::not_acceptable(detail),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => Problem::unsupported_media_type(detail),
-        StatusCode::SERVICE_UNAVAILABLE => Problem::unavailable(detail),
-        status => Problem::new(status, "function-error", "Function error", detail),
+        status => Problem::for_status(status, detail),
     };
     problem(&p)
 }

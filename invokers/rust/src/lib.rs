@@ -1,0 +1,226 @@
+//! The Rust SDK of motif: write one handler, build it natively or to WebAssembly.
+//!
+//! A function is a binary crate with one handler and one macro line:
+//!
+//! ```no_run
+//! use motif_function::{Error, Event};
+//!
+//! async fn handle(event: Event) -> Result<Option<Event>, Error> {
+//!     let text = std::str::from_utf8(event.data().unwrap_or_default())
+//!         .map_err(|_| Error::with_status(400, "the data is not UTF-8"))?;
+//!     let reply = Event::builder(format!("{}-reply", event.id()), "/uppercase", "uppercased")
+//!         .data("text/plain", text.to_uppercase())
+//!         .build()?;
+//!     Ok(Some(reply))
+//! }
+//!
+//! motif_function::cloudevent!(handle);
+//! ```
+//!
+//! An http function takes a request instead, and is declared with [`http!`]:
+//!
+//! ```no_run
+//! use motif_function::{Error, Request, Response};
+//!
+//! async fn handle(request: Request) -> Result<Response, Error> {
+//!     let name = std::str::from_utf8(request.body()).unwrap_or("world");
+//!     Ok(Response::new(format!("hello, {name}\n").into()))
+//! }
+//!
+//! motif_function::http!(handle);
+//! ```
+//!
+//! # Two builds, one source
+//!
+//! - **Native** (`cargo build --release`): the macro writes `main`, which serves the
+//!   handler behind `motif-runtime` on `$PORT`, the whole contract included (health,
+//!   metrics, limits, drain, CloudEvents decoding and encoding, problem+json errors).
+//!   `cargo run --example uppercase` in this crate runs the first example above.
+//! - **WebAssembly** (`cargo build --release --target wasm32-wasip2`): the macro exports
+//!   the handler as a component. A cloudevent function exports the `motif:function`
+//!   world (`invokers/wit`); an http function exports `wasi:http/incoming-handler`, so
+//!   `wasmtime serve` runs it as well as `motif-invoker --wasm`. The host does the
+//!   contract; each request runs in a fresh instance.
+//!
+//! The same binary crate builds both ways; only the target differs:
+//!
+//! ```text
+//! cargo run --example uppercase                          # native, on $PORT (8080)
+//! cargo build --release --example uppercase --target wasm32-wasip2
+//! motif-invoker --wasm target/wasm32-wasip2/release/examples/uppercase.wasm
+//! ```
+//!
+//! # What differs between the builds
+//!
+//! On wasm the handler's future is driven by a minimal executor inside the instance: it
+//! may compute and `.await` other futures that complete without host I/O, but it cannot
+//! wait on timers or sockets (a wasm function has no sockets; it may send HTTP only to
+//! the hosts its manifest allows, through `wasi:http`). A panic is a 500 in both builds.
+
+#![deny(missing_docs)]
+
+use std::fmt;
+
+pub use http::{HeaderValue, Method, StatusCode, header};
+pub use motif_contract::Event;
+
+/// The request an http function takes: the whole body, read by the server.
+pub type Request = http::Request<bytes::Bytes>;
+
+/// The response an http function returns.
+pub type Response = http::Response<bytes::Bytes>;
+
+/// Why a handler failed: the caller gets `status` and a problem+json body whose detail
+/// is the message, so say nothing secret in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    status: u16,
+    message: String,
+}
+
+impl Error {
+    /// A failure of the function itself: a 500.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self::with_status(500, message)
+    }
+
+    /// A failure with an HTTP status (400-599; anything else becomes 500), e.g. 422 for
+    /// an event the function cannot process.
+    pub fn with_status(status: u16, message: impl Into<String>) -> Self {
+        let status = if (400..=599).contains(&status) {
+            status
+        } else {
+            500
+        };
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.message, self.status)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<motif_contract::Error> for Error {
+    /// An event the handler built is invalid: the function's fault, a 500.
+    fn from(e: motif_contract::Error) -> Self {
+        Self::new(format!("the function built an invalid event: {e}"))
+    }
+}
+
+impl From<String> for Error {
+    fn from(message: String) -> Self {
+        Self::new(message)
+    }
+}
+
+impl From<&str> for Error {
+    fn from(message: &str) -> Self {
+        Self::new(message)
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod native;
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+/// What the macros expand to; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    #[cfg(not(target_arch = "wasm32"))]
+    pub use crate::native::{serve_cloudevent, serve_http};
+    #[cfg(target_arch = "wasm32")]
+    pub use crate::wasm::*;
+}
+
+/// Makes `handler` (`async fn(Event) -> Result<Option<Event>, Error>`) the function: a
+/// server natively, a `motif:function` component on `wasm32-wasip2`. Use it once, in
+/// the function's `main.rs`; it defines `main`.
+#[macro_export]
+macro_rules! cloudevent {
+    ($handler:path) => {
+        #[cfg(not(target_arch = "wasm32"))]
+        fn main() -> ::std::process::ExitCode {
+            $crate::__private::serve_cloudevent($handler)
+        }
+
+        #[cfg(target_arch = "wasm32")]
+        fn main() {}
+
+        #[cfg(target_arch = "wasm32")]
+        const _: () = {
+            struct Function;
+            impl $crate::__private::CloudEventGuest for Function {
+                fn handle(
+                    event: $crate::__private::WitEvent,
+                ) -> ::std::result::Result<
+                    ::std::option::Option<$crate::__private::WitEvent>,
+                    $crate::__private::WitError,
+                > {
+                    $crate::__private::run_cloudevent(event, $handler)
+                }
+            }
+            $crate::__private::export_cloudevent!(Function with_types_in $crate::__private::bindings);
+        };
+    };
+}
+
+/// Makes `handler` (`async fn(Request) -> Result<Response, Error>`) the function: a
+/// server natively, a `wasi:http` proxy component on `wasm32-wasip2`. Use it once, in
+/// the function's `main.rs`; it defines `main`.
+#[macro_export]
+macro_rules! http {
+    ($handler:path) => {
+        #[cfg(not(target_arch = "wasm32"))]
+        fn main() -> ::std::process::ExitCode {
+            $crate::__private::serve_http($handler)
+        }
+
+        #[cfg(target_arch = "wasm32")]
+        fn main() {}
+
+        #[cfg(target_arch = "wasm32")]
+        const _: () = {
+            struct Function;
+            impl $crate::__private::HttpGuest for Function {
+                fn handle(
+                    request: $crate::__private::IncomingRequest,
+                    out: $crate::__private::ResponseOutparam,
+                ) {
+                    $crate::__private::run_http(request, out, $handler)
+                }
+            }
+            $crate::__private::wasip2::http::proxy::export!(Function with_types_in $crate::__private::wasip2);
+        };
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_outside_the_error_range_become_500() {
+        assert_eq!(Error::with_status(422, "x").status(), 422);
+        assert_eq!(Error::with_status(200, "x").status(), 500);
+        assert_eq!(Error::with_status(600, "x").status(), 500);
+        assert_eq!(Error::new("x").status(), 500);
+    }
+}
