@@ -132,9 +132,26 @@ impl<H: Handler> Shared<H> {
                 HeaderValue::from_static(media::OCTET_STREAM),
             );
         }
+        let accept = parts
+            .headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .map(Accept::parse);
         let req = http::Request::from_parts(parts, body);
         match unwind(self.handler.handle_http(req, cx)).await {
             Ok(mut res) => {
+                // A success the client said it cannot take is a 406 (CONTRACT.md §4);
+                // errors pass as they are (RFC 9110 §12.5.1 lets a server ignore Accept).
+                let unacceptable = res.headers().get(header::CONTENT_TYPE).and_then(|ct| {
+                    let ct = ct.to_str().ok()?;
+                    let accept = accept.as_ref()?;
+                    (res.status().is_success() && !accept.allows(ct)).then(|| ct.to_owned())
+                });
+                if let Some(ct) = unacceptable {
+                    return problem(&Problem::not_acceptable(format!(
+                        "the function responded with `{ct}`, which Accept does not allow"
+                    )));
+                }
                 strip_hop_by_hop(res.headers_mut());
                 res.map(Body::from)
             }

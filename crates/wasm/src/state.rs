@@ -31,13 +31,27 @@ pub struct HostState {
 }
 
 impl HostState {
-    /// A state with nothing granted: no preopened directories, no environment, no
-    /// sockets, no name lookups, stdin empty, stdout and stderr captured for the logs;
-    /// outbound HTTP only to `allowed` hosts.
+    /// A state with nothing granted: no preopened directories, no environment but
+    /// Knative's `K_SERVICE`, `K_CONFIGURATION` and `K_REVISION` when set, no sockets,
+    /// no name lookups, stdin empty, stdout and stderr captured for the logs; outbound
+    /// HTTP only to `allowed` hosts.
     pub fn new(call: Context, max_memory: usize, allowed: Arc<AllowedHosts>) -> Self {
         let stdout = MemoryOutputPipe::new(LOG_CAPACITY);
         let stderr = MemoryOutputPipe::new(LOG_CAPACITY);
-        let wasi = WasiCtxBuilder::new()
+        let mut wasi = WasiCtxBuilder::new();
+        // Knative's K_* are the function's own identity, not the host's environment:
+        // every shape sees them (CONTRACT.md §8 passes them to commands too).
+        let knative = &call.function.knative;
+        for (name, value) in [
+            ("K_SERVICE", &knative.service),
+            ("K_CONFIGURATION", &knative.configuration),
+            ("K_REVISION", &knative.revision),
+        ] {
+            if let Some(value) = value {
+                wasi.env(name, value);
+            }
+        }
+        let wasi = wasi
             .stdout(stdout.clone())
             .stderr(stderr.clone())
             .allow_tcp(false)

@@ -52,6 +52,10 @@
 //!
 //! # What differs between the builds
 //!
+//! Both builds tell a handler about its call through [`context()`]: the function's
+//! name, the revision and the traceparent of its span. On wasm, a component imports
+//! `motif:function/context` only if it calls [`context()`].
+//!
 //! On wasm the handler's future is driven by a minimal executor inside the instance: it
 //! may compute and `.await` other futures that complete without host I/O, but it cannot
 //! wait on timers or sockets (a wasm function has no sockets; it may send HTTP only to
@@ -61,6 +65,7 @@
 
 use std::fmt;
 
+pub use bytes::Bytes;
 pub use http::{HeaderValue, Method, StatusCode, header};
 pub use motif_contract::Event;
 
@@ -134,6 +139,50 @@ impl From<&str> for Error {
     fn from(message: &str) -> Self {
         Self::new(message)
     }
+}
+
+/// What a handler may know about the call it is serving.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    function_name: String,
+    revision: Option<String>,
+    traceparent: String,
+    remaining: std::time::Duration,
+}
+
+impl Context {
+    /// The function's name (`MOTIF_FUNCTION_NAME`, else Knative's `K_SERVICE`).
+    pub fn function_name(&self) -> &str {
+        &self.function_name
+    }
+
+    /// Knative's revision (`K_REVISION`), when the function runs on Knative.
+    pub fn revision(&self) -> Option<&str> {
+        self.revision.as_deref()
+    }
+
+    /// The W3C `traceparent` of the handler's own span: send it on outgoing calls.
+    pub fn traceparent(&self) -> &str {
+        &self.traceparent
+    }
+
+    /// How long the handler has left before the caller gets a 504 (`MOTIF_TIMEOUT`),
+    /// as of this call.
+    pub fn remaining(&self) -> std::time::Duration {
+        self.remaining
+    }
+}
+
+/// The context of the call being served.
+///
+/// # Panics
+///
+/// Outside a handler, natively: there is no call to describe.
+pub fn context() -> Context {
+    #[cfg(not(target_arch = "wasm32"))]
+    return native::context();
+    #[cfg(target_arch = "wasm32")]
+    return wasm::context();
 }
 
 #[cfg(not(target_arch = "wasm32"))]

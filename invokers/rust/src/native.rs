@@ -6,6 +6,22 @@ use motif_runtime::{Config, Context, Handler, HandlerError, Kind};
 
 use crate::{Error, Event, Request, Response};
 
+tokio::task_local! {
+    static CALL: Context;
+}
+
+pub(crate) fn context() -> crate::Context {
+    CALL.try_with(|cx| crate::Context {
+        function_name: cx.function.name.clone(),
+        revision: cx.function.knative.revision.clone(),
+        traceparent: cx.trace.traceparent(),
+        remaining: cx
+            .deadline
+            .saturating_duration_since(std::time::Instant::now()),
+    })
+    .expect("motif_function::context() is only available while a handler runs")
+}
+
 struct CloudEvents<F>(F);
 
 impl<F, Fut> Handler for CloudEvents<F>
@@ -13,12 +29,10 @@ where
     F: Fn(Event) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Option<Event>, Error>> + Send,
 {
-    async fn handle_event(
-        &self,
-        event: Event,
-        _cx: Context,
-    ) -> Result<Option<Event>, HandlerError> {
-        (self.0)(event).await.map_err(into_handler_error)
+    async fn handle_event(&self, event: Event, cx: Context) -> Result<Option<Event>, HandlerError> {
+        CALL.scope(cx, (self.0)(event))
+            .await
+            .map_err(into_handler_error)
     }
 }
 
@@ -29,8 +43,10 @@ where
     F: Fn(Request) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Response, Error>> + Send,
 {
-    async fn handle_http(&self, request: Request, _cx: Context) -> Result<Response, HandlerError> {
-        (self.0)(request).await.map_err(into_handler_error)
+    async fn handle_http(&self, request: Request, cx: Context) -> Result<Response, HandlerError> {
+        CALL.scope(cx, (self.0)(request))
+            .await
+            .map_err(into_handler_error)
     }
 }
 

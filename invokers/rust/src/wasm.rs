@@ -32,6 +32,16 @@ pub use wasip2::http::types::{IncomingRequest, ResponseOutparam};
 use wasip2::http::types::{Fields, IncomingBody, Method, OutgoingBody, OutgoingResponse};
 use wasip2::io::streams::StreamError;
 
+pub(crate) fn context() -> crate::Context {
+    use bindings::motif::function::context as host;
+    crate::Context {
+        function_name: host::function_name(),
+        revision: host::revision(),
+        traceparent: host::traceparent(),
+        remaining: std::time::Duration::from_millis(host::remaining_ms()),
+    }
+}
+
 /// Runs a cloudevent handler on the event the host passed.
 pub fn run_cloudevent<F, Fut>(event: WitEvent, handler: F) -> Result<Option<WitEvent>, WitError>
 where

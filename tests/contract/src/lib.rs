@@ -15,7 +15,9 @@ pub mod lifecycle;
 mod process;
 
 pub use case::{Case, Expect, Request, Suite};
-pub use process::{Function, FunctionView, Invoker, motif_invoker, wasm_guests};
+pub use process::{
+    Function, FunctionView, Invoker, motif_invoker, native_binaries, rust_roles_wasm, wasm_guests,
+};
 
 use std::path::PathBuf;
 

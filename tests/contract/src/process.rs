@@ -229,32 +229,65 @@ impl Function {
     }
 }
 
-/// Locates `motif-invoker` next to the running test binary's profile directory,
-/// building it first (`MOTIF_INVOKER_BIN` overrides).
+/// The running test binary's profile directory (`target/<profile>`).
+fn profile_dir() -> Result<PathBuf, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    // target/<profile>/deps/suite-<hash>
+    exe.parent()
+        .and_then(Path::parent)
+        .map(Path::to_owned)
+        .ok_or_else(|| "cannot find the target directory".into())
+}
+
+fn cargo_build(args: &[&str], what: &str) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args(["build", "--quiet"])
+        .args(args)
+        .current_dir(crate::suite_dir())
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("building {what} failed"))
+    }
+}
+
+/// Builds `motif-invoker` and the Rust SDK's role binaries (natively, in one cargo run
+/// so that both see the same features) into the running test binary's profile
+/// directory, and returns that directory (`MOTIF_INVOKER_BIN` overrides the invoker).
+pub fn native_binaries() -> Result<PathBuf, String> {
+    let dir = profile_dir()?;
+    let mut args = vec!["-p", "motif-invoker", "-p", "motif-rust-roles"];
+    if dir.file_name().is_some_and(|n| n == "release") {
+        args.push("--release");
+    }
+    cargo_build(&args, "motif-invoker and the Rust SDK roles")?;
+    Ok(dir)
+}
+
+/// Locates `motif-invoker` (building it with [`native_binaries`]; `MOTIF_INVOKER_BIN`
+/// overrides).
 pub fn motif_invoker() -> Result<PathBuf, String> {
     if let Some(bin) = std::env::var_os("MOTIF_INVOKER_BIN") {
         return Ok(PathBuf::from(bin));
     }
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    // target/<profile>/deps/suite-<hash>
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .ok_or("cannot find the target directory")?;
-    let release = profile_dir.file_name().is_some_and(|n| n == "release");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut build = std::process::Command::new(cargo);
-    build.args(["build", "--quiet", "-p", "motif-invoker"]);
-    if release {
-        build.arg("--release");
-    }
-    let status = build
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !status.success() {
-        return Err("building motif-invoker failed".into());
-    }
-    Ok(profile_dir.join("motif-invoker"))
+    Ok(native_binaries()?.join("motif-invoker"))
+}
+
+/// Builds the Rust SDK's role binaries for wasm32-wasip2 (components) and returns their
+/// directory.
+pub fn rust_roles_wasm() -> Result<PathBuf, String> {
+    let args = [
+        "-p",
+        "motif-rust-roles",
+        "--release",
+        "--target",
+        "wasm32-wasip2",
+    ];
+    cargo_build(&args, "the Rust SDK roles for wasm32-wasip2")?;
+    Ok(profile_dir()?.join("../wasm32-wasip2/release"))
 }
 
 /// The address and client of a function, without its process.

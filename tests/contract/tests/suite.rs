@@ -3,20 +3,27 @@
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use motif_contract_suite::{
-    Invoker, Suite, lifecycle, motif_invoker, run_case, suite_dir, wasm_guests,
+    Invoker, Suite, lifecycle, native_binaries, run_case, rust_roles_wasm, suite_dir, wasm_guests,
 };
 
 fn main() {
     let args = Arguments::from_args();
     let dir = suite_dir();
     let suite = Suite::load(&dir).expect("the suite's cases load");
-    let invoker_bin = motif_invoker().expect("motif-invoker builds");
+    let native = native_binaries().expect("motif-invoker and the Rust roles build");
+    let invoker_bin = match std::env::var_os("MOTIF_INVOKER_BIN") {
+        Some(bin) => bin.into(),
+        None => native.join("motif-invoker"),
+    };
     let guests = wasm_guests().expect("the wasm guests build");
+    let rust_wasm = rust_roles_wasm().expect("the Rust roles build for wasm32-wasip2");
     let vars = [
         ("motif-invoker", invoker_bin.display().to_string()),
         ("wasm-guests", guests.display().to_string()),
+        ("rust-roles", native.display().to_string()),
+        ("rust-roles-wasm", rust_wasm.display().to_string()),
     ];
-    let invokers = ["command", "wasm"]
+    let invokers = ["command", "wasm", "rust", "rust-wasm"]
         .map(|name| Invoker::load(&dir, name, &vars).expect("the invoker's roles load"));
 
     let mut trials = Vec::new();
