@@ -6,7 +6,7 @@
 //! use motif_function::{Error, Event};
 //!
 //! async fn handle(event: Event) -> Result<Option<Event>, Error> {
-//!     let text = std::str::from_utf8(event.data().unwrap_or_default())
+//!     let text = std::str::from_utf8(event.data().map_or(&[][..], |d| d))
 //!         .map_err(|_| Error::with_status(400, "the data is not UTF-8"))?;
 //!     let reply = Event::builder(format!("{}-reply", event.id()), "/uppercase", "uppercased")
 //!         .data("text/plain", text.to_uppercase())

@@ -80,7 +80,7 @@ async fn main() -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("{e:#}"))?;
         let elapsed = start.elapsed();
-        drop(instance);
+        let _ = instance;
         drop(store);
         if i >= n / 10 {
             samples.push(elapsed);

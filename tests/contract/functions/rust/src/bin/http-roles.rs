@@ -9,7 +9,7 @@ use motif_rust_roles::{json_object, pause};
 async fn handle(request: Request) -> Result<Response, Error> {
     let cx = motif_function::context();
     match cx.function_name() {
-        "echo" => Ok(with_type(request.into_body().into(), "text/plain")),
+        "echo" => Ok(with_type(request.into_body(), "text/plain")),
         "request-info" => {
             let headers = request.headers();
             let values = |name: &str| {
