@@ -2,7 +2,7 @@
 # Benchmarks of the wasm host (BENCHMARKS.md, issue 3), side by side in one run with one
 # load generator (wrk, GET, 32 connections, 1 thread):
 #   a) a wasi:http hello component (tests/wasm-guests/http-fixture, GET /hello) under
-#      `motif-invoker --wasm` against `wasmtime serve` (wasmtime-cli 48);
+#      `motif-invoker --wasm` against `wasmtime serve -S cli` (wasmtime-cli 48);
 #   b) the same Rust handler (invokers/rust/examples/hello.rs) built natively and for
 #      wasm32-wasip2 (under `motif-invoker --wasm`);
 #   c) per-request instantiation and a whole in-process request (bin wasm-instantiate),
@@ -71,13 +71,15 @@ start() {
     local name=$1 path=$2
     PORT=$(free_port)
     case $name in
-    motif-wasm-fixture) PORT=$PORT MOTIF_HOST=127.0.0.1 "$BIN/motif-invoker" --wasm "$FIXTURE" ;;
-    wasmtime-serve) "$WASMTIME" serve --addr "127.0.0.1:$PORT" "$FIXTURE" ;;
-    native-hello) PORT=$PORT MOTIF_HOST=127.0.0.1 "$BIN/examples/hello" ;;
-    motif-wasm-hello) PORT=$PORT MOTIF_HOST=127.0.0.1 "$BIN/motif-invoker" --wasm "$HELLO_WASM" ;;
-    runtime-echo) PORT=$PORT MOTIF_HOST=127.0.0.1 "$BIN/runtime-echo" ;;
+    motif-wasm-fixture) set -- env PORT="$PORT" MOTIF_HOST=127.0.0.1 "$BIN/motif-invoker" --wasm "$FIXTURE" ;;
+    wasmtime-serve) set -- "$WASMTIME" serve -S cli --addr "127.0.0.1:$PORT" "$FIXTURE" ;;
+    native-hello) set -- env PORT="$PORT" MOTIF_HOST=127.0.0.1 "$BIN/examples/hello" ;;
+    motif-wasm-hello) set -- env PORT="$PORT" MOTIF_HOST=127.0.0.1 "$BIN/motif-invoker" --wasm "$HELLO_WASM" ;;
+    runtime-echo) set -- env PORT="$PORT" MOTIF_HOST=127.0.0.1 "$BIN/runtime-echo" ;;
     *) die "no server $name" ;;
-    esac >>"$OUT/$name.log" 2>&1 &
+    esac
+    # exec: $! is then the server itself, whose memory section d) reads.
+    (exec "$@") >>"$OUT/$name.log" 2>&1 &
     PID=$!
     for _ in $(seq 300); do
         [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT$path")" = 200 ] && return 0
@@ -122,7 +124,10 @@ pair b-native-vs-wasm / motif-wasm-hello native-hello
 
 # --- c) instantiation and first request -------------------------------------------------
 echo
-"$BIN/wasm-instantiate" "$FIXTURE" 20000 | tee "$OUT/instantiate.txt"
+for wasm in "$HELLO_WASM" "$FIXTURE"; do
+    echo "$(basename "$wasm"):"
+    "$BIN/wasm-instantiate" "$wasm" 20000
+done | tee "$OUT/instantiate.txt"
 # The cache is warm: the servers above compiled the fixture into $MOTIF_CACHE_DIR.
 for i in $(seq 10); do
     "$BIN/first-request" /hello -- "$BIN/motif-invoker" --wasm "$FIXTURE"

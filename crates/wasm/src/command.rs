@@ -104,10 +104,7 @@ impl CommandModule {
         };
         let mut store = Store::new(self.engine.engine(), state);
         store.limiter(|s| &mut s.limits);
-        let timeout = cx
-            .deadline
-            .saturating_duration_since(std::time::Instant::now());
-        store.set_epoch_deadline(WasmEngine::deadline_ticks(timeout));
+        WasmEngine::set_deadline(&mut store, cx.deadline);
         let result = async {
             let instance = self.pre.instantiate_async(&mut store).await?;
             let start = instance.get_typed_func::<(), ()>(&mut store, "_start")?;

@@ -1,9 +1,11 @@
 //! One wasmtime [`Engine`] per process, set up for many short-lived instances.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, UpdateDeadline,
+};
 
 /// How often the epoch advances. A guest past its deadline is stopped within one tick;
 /// Spin uses the same 10 ms (`wasmtime serve` uses 50 ms).
@@ -88,9 +90,20 @@ impl WasmEngine {
         self.pooling
     }
 
-    /// The epoch deadline, in ticks, for a call that may run `timeout`.
-    pub fn deadline_ticks(timeout: Duration) -> u64 {
-        (timeout.as_millis() / EPOCH_TICK.as_millis()) as u64 + 1
+    /// Arms `store` for a call that must end by `deadline`: at every epoch tick the
+    /// guest yields to the async executor, so a guest that computes never holds a
+    /// worker thread (the server keeps answering, other requests keep running); past the
+    /// deadline it traps with [`wasmtime::Trap::Interrupt`], which callers turn into the
+    /// contract's 504.
+    pub fn set_deadline<T: 'static>(store: &mut wasmtime::Store<T>, deadline: Instant) {
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            Ok(if Instant::now() >= deadline {
+                UpdateDeadline::Interrupt
+            } else {
+                UpdateDeadline::Yield(1)
+            })
+        });
     }
 }
 

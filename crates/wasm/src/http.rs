@@ -69,13 +69,11 @@ impl HttpProxyFunction {
             .acquire()
             .await
             .expect("the semaphore is never closed");
-        let timeout = cx
-            .deadline
-            .saturating_duration_since(std::time::Instant::now());
+        let deadline = cx.deadline;
         let state = HostState::new(cx, self.engine.settings().max_memory, self.allowed.clone());
         let mut store = Store::new(self.engine.engine(), state);
         store.limiter(|s| &mut s.limits);
-        store.set_epoch_deadline(WasmEngine::deadline_ticks(timeout));
+        WasmEngine::set_deadline(&mut store, deadline);
 
         let (sender, receiver) = oneshot::channel();
         let resources = (|| -> wasmtime::Result<_> {

@@ -294,3 +294,26 @@ async fn a_wasm_file_of_this_shape_is_served_as_an_http_function() {
         .unwrap();
     assert_eq!(text(&r), "hello from wasi:http\n");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guests_that_compute_do_not_hold_the_worker_threads() {
+    // Twice as many spinning guests as worker threads: each must yield at every epoch
+    // tick, or the hellos below could not run until the spinners are stopped.
+    let spinners: Vec<_> = (0..4)
+        .map(|_| {
+            tokio::spawn(async { get_with(function(), "/loop", Duration::from_secs(3)).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    for _ in 0..5 {
+        let r = get("/hello").await.unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    assert!(
+        spinners.iter().all(|s| !s.is_finished()),
+        "the hellos were served only after the spinning guests stopped"
+    );
+    for s in spinners {
+        assert_eq!(s.await.unwrap().unwrap_err().status, 504);
+    }
+}

@@ -4,7 +4,7 @@
 //! `curl localhost:8080 -d motif`.
 //! As wasm: `cargo build --release -p motif-function --example hello --target
 //! wasm32-wasip2`, then `motif-invoker --wasm target/wasm32-wasip2/release/examples/hello.wasm`
-//! (or `wasmtime serve` the same file).
+//! (or `wasmtime serve -S cli` the same file).
 
 use motif_function::{Error, HeaderValue, Method, Request, Response};
 

@@ -39,7 +39,8 @@
 //! - **WebAssembly** (`cargo build --release --target wasm32-wasip2`): the macro exports
 //!   the handler as a component. A cloudevent function exports the `motif:function`
 //!   world (`invokers/wit`); an http function exports `wasi:http/incoming-handler`, so
-//!   `wasmtime serve` runs it as well as `motif-invoker --wasm`. The host does the
+//!   `wasmtime serve -S cli` runs it as well as `motif-invoker --wasm` (a binary crate
+//!   imports `wasi:cli`, which `wasmtime serve` grants only with `-S cli`). The host does the
 //!   contract; each request runs in a fresh instance.
 //!
 //! The same binary crate builds both ways; only the target differs:

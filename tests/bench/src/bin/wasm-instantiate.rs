@@ -69,12 +69,13 @@ async fn main() -> anyhow::Result<()> {
     )
     .map_err(|e| anyhow::anyhow!("{e:#}"))?;
     let allowed = Arc::new(AllowedHosts::none());
-    let mut samples = Vec::with_capacity(n);
+    let (mut samples, mut stores, mut instances) = (vec![], vec![], vec![]);
     for i in 0..n + n / 10 {
         let start = Instant::now();
         let state = HostState::new(cx(), engine.settings().max_memory, allowed.clone());
         let mut store = Store::new(engine.engine(), state);
         store.set_epoch_deadline(u64::MAX / 2);
+        let stored = start.elapsed();
         let instance = pre
             .instantiate_async(&mut store)
             .await
@@ -84,9 +85,13 @@ async fn main() -> anyhow::Result<()> {
         drop(store);
         if i >= n / 10 {
             samples.push(elapsed);
+            stores.push(stored);
+            instances.push(elapsed - stored);
         }
     }
-    report("instantiate", samples);
+    report("instantiate (a new Store, then instantiate)", samples);
+    report("  the Store with its WASI state", stores);
+    report("  instantiate", instances);
 
     // A whole request, in process.
     let function = HttpProxyFunction::new(&engine, &loaded.artifact, 1 << 20)
