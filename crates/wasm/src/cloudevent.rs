@@ -8,7 +8,6 @@ use http::StatusCode;
 use motif_contract::Event;
 use motif_runtime::{Context, Handler, HandlerError};
 use tokio::sync::Semaphore;
-use wasmtime::Store;
 use wasmtime::component::{Component, HasSelf, Linker};
 
 use crate::engine::WasmEngine;
@@ -88,11 +87,7 @@ impl CloudEventFunction {
             .acquire()
             .await
             .expect("the semaphore is never closed");
-        let deadline = cx.deadline;
-        let state = HostState::new(cx, self.engine.settings().max_memory, self.allowed.clone());
-        let mut store = Store::new(self.engine.engine(), state);
-        store.limiter(|s| &mut s.limits);
-        WasmEngine::set_deadline(&mut store, deadline);
+        let mut store = HostState::store(&self.engine, cx, self.allowed.clone());
         let result = async {
             let instance = self.pre.instantiate_async(&mut store).await?;
             instance

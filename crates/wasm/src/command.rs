@@ -85,15 +85,8 @@ impl CommandModule {
             wasi.env(k.to_string_lossy(), v.to_string_lossy());
         }
         // Nothing is inherited but what the contract hands every function (§1).
-        let knative = &cx.function.knative;
-        for (k, v) in [
-            ("K_SERVICE", &knative.service),
-            ("K_CONFIGURATION", &knative.configuration),
-            ("K_REVISION", &knative.revision),
-        ] {
-            if let Some(v) = v {
-                wasi.env(k, v);
-            }
+        for (k, v) in crate::state::knative_env(cx) {
+            wasi.env(k, v);
         }
         let state = P1State {
             wasi: wasi.build_p1(),

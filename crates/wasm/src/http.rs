@@ -10,7 +10,6 @@ use http::{HeaderValue, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use motif_runtime::{Context, Handler, HandlerError, HttpRequest, HttpResponse};
 use tokio::sync::{Semaphore, oneshot};
-use wasmtime::Store;
 use wasmtime::component::{Component, Linker};
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
@@ -69,11 +68,7 @@ impl HttpProxyFunction {
             .acquire()
             .await
             .expect("the semaphore is never closed");
-        let deadline = cx.deadline;
-        let state = HostState::new(cx, self.engine.settings().max_memory, self.allowed.clone());
-        let mut store = Store::new(self.engine.engine(), state);
-        store.limiter(|s| &mut s.limits);
-        WasmEngine::set_deadline(&mut store, deadline);
+        let mut store = HostState::store(&self.engine, cx, self.allowed.clone());
 
         let (sender, receiver) = oneshot::channel();
         let resources = (|| -> wasmtime::Result<_> {

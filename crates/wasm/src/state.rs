@@ -7,11 +7,12 @@ use std::time::Instant;
 
 use motif_runtime::Context;
 use wasmtime::component::ResourceTable;
-use wasmtime::{StoreLimits, StoreLimitsBuilder};
+use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use crate::engine::WasmEngine;
 use crate::outbound::{AllowedHosts, OutboundHooks};
 
 /// How much a guest may write to stdout or stderr per request; the rest is dropped. The
@@ -41,15 +42,8 @@ impl HostState {
         let mut wasi = WasiCtxBuilder::new();
         // Knative's K_* are the function's own identity, not the host's environment:
         // every shape sees them (CONTRACT.md §8 passes them to commands too).
-        let knative = &call.function.knative;
-        for (name, value) in [
-            ("K_SERVICE", &knative.service),
-            ("K_CONFIGURATION", &knative.configuration),
-            ("K_REVISION", &knative.revision),
-        ] {
-            if let Some(value) = value {
-                wasi.env(name, value);
-            }
+        for (name, value) in knative_env(&call) {
+            wasi.env(name, value);
         }
         let wasi = wasi
             .stdout(stdout.clone())
@@ -76,6 +70,21 @@ impl HostState {
         }
     }
 
+    /// A Store for one call of a function on `engine`: this state, the memory cap, and
+    /// the call's deadline.
+    pub(crate) fn store(
+        engine: &WasmEngine,
+        call: Context,
+        allowed: Arc<AllowedHosts>,
+    ) -> Store<Self> {
+        let deadline = call.deadline;
+        let state = Self::new(call, engine.settings().max_memory, allowed);
+        let mut store = Store::new(engine.engine(), state);
+        store.limiter(|s| &mut s.limits);
+        WasmEngine::set_deadline(&mut store, deadline);
+        store
+    }
+
     /// Writes what the guest printed to the logs, a line each, with the trace id.
     pub fn flush_logs(&self) {
         for (stream, pipe) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
@@ -99,6 +108,19 @@ impl HostState {
             .saturating_duration_since(Instant::now())
             .as_millis() as u64
     }
+}
+
+/// Knative's `K_SERVICE`, `K_CONFIGURATION` and `K_REVISION`, those that are set: the
+/// only environment a wasm function gets from the host (CONTRACT.md §1).
+pub(crate) fn knative_env(call: &Context) -> impl Iterator<Item = (&'static str, &str)> {
+    let knative = &call.function.knative;
+    [
+        ("K_SERVICE", &knative.service),
+        ("K_CONFIGURATION", &knative.configuration),
+        ("K_REVISION", &knative.revision),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| Some((name, value.as_deref()?)))
 }
 
 impl WasiView for HostState {
