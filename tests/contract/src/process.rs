@@ -254,12 +254,22 @@ fn cargo_build(args: &[&str], what: &str) -> Result<(), String> {
     }
 }
 
-/// Builds `motif-invoker` and the Rust SDK's role binaries (natively, in one cargo run
-/// so that both see the same features) into the running test binary's profile
-/// directory, and returns that directory (`MOTIF_INVOKER_BIN` overrides the invoker).
+/// Builds, natively, `motif-invoker`, the Rust SDK's role binaries and its examples into
+/// the running test binary's profile directory, and returns that directory
+/// (`MOTIF_INVOKER_BIN` overrides the invoker). One cargo run for all, so that every
+/// test binary asks for the same features and none rebuilds what another built.
 pub fn native_binaries() -> Result<PathBuf, String> {
     let dir = profile_dir()?;
-    let mut args = vec!["-p", "motif-invoker", "-p", "motif-rust-roles"];
+    let mut args = vec![
+        "-p",
+        "motif-invoker",
+        "-p",
+        "motif-rust-roles",
+        "-p",
+        "motif-function",
+        "--bins",
+        "--examples",
+    ];
     if dir.file_name().is_some_and(|n| n == "release") {
         args.push("--release");
     }
@@ -276,12 +286,16 @@ pub fn motif_invoker() -> Result<PathBuf, String> {
     Ok(native_binaries()?.join("motif-invoker"))
 }
 
-/// Builds the Rust SDK's role binaries for wasm32-wasip2 (components) and returns their
-/// directory.
+/// Builds the Rust SDK's role binaries and examples for wasm32-wasip2 (components) and
+/// returns the directory of the roles (the examples are in its `examples/`).
 pub fn rust_roles_wasm() -> Result<PathBuf, String> {
     let args = [
         "-p",
         "motif-rust-roles",
+        "-p",
+        "motif-function",
+        "--bins",
+        "--examples",
         "--release",
         "--target",
         "wasm32-wasip2",

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use motif_contract_suite::{motif_invoker, suite_dir};
+use motif_contract_suite::{motif_invoker, native_binaries, rust_roles_wasm};
 
 /// A running function, stopped on drop.
 struct Running {
@@ -20,12 +20,6 @@ impl Drop for Running {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn cargo(args: &[&str]) {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo).args(args).status().expect("cargo runs");
-    assert!(status.success(), "cargo {} failed", args.join(" "));
 }
 
 /// `target/<profile>` of this test binary (`target/<profile>/deps/rust_sdk-<hash>`).
@@ -120,37 +114,12 @@ async fn ask(base: &str, request: &Ask<'_>) -> Answer {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_example_answers_the_same_natively_and_as_wasm() {
-    let root = suite_dir().join("../..");
-    let manifest = root.join("Cargo.toml");
-    let manifest = manifest.to_str().unwrap();
-    let release = profile_dir().file_name().is_some_and(|n| n == "release");
-    let mut native = vec![
-        "build",
-        "--quiet",
-        "--manifest-path",
-        manifest,
-        "-p",
-        "motif-function",
-        "--examples",
-    ];
-    if release {
-        native.push("--release");
-    }
-    cargo(&native);
-    cargo(&[
-        "build",
-        "--quiet",
-        "--manifest-path",
-        manifest,
-        "-p",
-        "motif-function",
-        "--examples",
-        "--release",
-        "--target",
-        "wasm32-wasip2",
-    ]);
+    // The same cargo runs as the suite's, so neither test binary rebuilds for the other.
+    let native_dir = native_binaries().expect("the native examples build");
     let invoker = motif_invoker().expect("motif-invoker builds");
-    let wasm_dir = profile_dir().join("../wasm32-wasip2/release/examples");
+    let wasm_dir = rust_roles_wasm()
+        .expect("the examples build for wasm32-wasip2")
+        .join("examples");
 
     let ce = |ty| {
         vec![
@@ -188,7 +157,7 @@ async fn each_example_answers_the_same_natively_and_as_wasm() {
         ),
     ];
     for (example, requests) in examples {
-        let native = start(&[profile_dir().join("examples").join(example)], example).await;
+        let native = start(&[native_dir.join("examples").join(example)], example).await;
         let wasm_file = wasm_dir.join(format!("{example}.wasm"));
         let wasm = start(&[invoker.clone(), "--wasm".into(), wasm_file], example).await;
         for request in &requests {
