@@ -215,6 +215,15 @@ impl Output {
     }
 }
 
+/// What the caller is told when a command exits with `code`, with the last line it
+/// wrote to stderr (CONTRACT.md §8: a non-zero exit is a 500 carrying that line).
+pub fn exited(code: i32, last_stderr_line: Option<&str>) -> String {
+    match last_stderr_line {
+        Some(line) => format!("function exited with status {code}: {line}"),
+        None => format!("function exited with status {code}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -150,7 +150,7 @@ impl Drop for Group {
 fn failure(status: ExitStatus, stderr: Option<&str>) -> String {
     use std::os::unix::process::ExitStatusExt;
     let how = match (status.code(), status.signal()) {
-        (Some(code), _) => format!("function exited with status {code}"),
+        (Some(code), _) => return crate::cgi::exited(code, stderr),
         (None, Some(sig)) => format!("function was killed by signal {sig}"),
         _ => "function failed".to_owned(),
     };

@@ -123,10 +123,7 @@ impl CommandModule {
         };
         if code != 0 {
             let last = errors.lines().rev().find(|l| !l.trim().is_empty());
-            return Err(HandlerError::new(match last {
-                Some(line) => format!("function exited with status {code}: {line}"),
-                None => format!("function exited with status {code}"),
-            }));
+            return Err(HandlerError::new(cgi::exited(code, last)));
         }
         Ok(stdout.contents().to_vec())
     }
