@@ -50,6 +50,18 @@ if [[ $(componentize-py --version 2>/dev/null) != "$componentize_py" ]]; then
   fi
 fi
 
+# The JavaScript invoker's dependencies (its lockfile), and the Python invoker's and the
+# interop client's (pinned requirements: the invoker, its tests, the cloudevents SDK).
+command -v node >/dev/null && command -v npm >/dev/null || {
+  echo "error: the JavaScript invoker needs Node.js >= 20 and npm" >&2
+  echo "hint: apt-get install nodejs npm" >&2
+  exit 1
+}
+npm ci --prefix invokers/node --no-audit --no-fund --loglevel=error >&2
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore \
+  -r invokers/python/requirements.txt -r invokers/python/requirements-dev.txt \
+  -r tests/contract/requirements.txt >&2
+
 conformance="${MOTIF_CONFORMANCE_DIR:-../shared/conformance}"
 if [[ -d $conformance ]]; then
   echo "conformance data: $conformance" >&2
@@ -66,4 +78,6 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy -p motif-function --examples --target wasm32-wasip2 --locked -- -D warnings
 
 step "test"
+(cd invokers/node && node --test)
+python3 -m pytest -q invokers/python
 cargo test --workspace --locked

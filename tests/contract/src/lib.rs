@@ -26,6 +26,11 @@ pub fn suite_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The repository's root (two levels above the suite).
+pub fn repo_root() -> PathBuf {
+    suite_dir().join("../..")
+}
+
 /// Runs one case against one invoker: starts the function, sends the setup requests and
 /// the request, checks the answer, stops the function.
 pub async fn run_case(invoker: &Invoker, case: &Case) -> Result<(), String> {

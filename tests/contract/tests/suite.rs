@@ -3,8 +3,20 @@
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use motif_contract_suite::{
-    Invoker, Suite, lifecycle, native_binaries, run_case, rust_roles_wasm, suite_dir, wasm_guests,
+    Invoker, Suite, lifecycle, native_binaries, repo_root, run_case, rust_roles_wasm, suite_dir,
+    wasm_guests,
 };
+
+/// Every invoker, by the name of its directory under `functions/`.
+const INVOKERS: [&str; 7] = [
+    "command",
+    "wasm",
+    "rust",
+    "rust-wasm",
+    "node",
+    "python",
+    "python-wasm",
+];
 
 fn main() {
     let args = Arguments::from_args();
@@ -22,9 +34,10 @@ fn main() {
         ("wasm-guests", guests.display().to_string()),
         ("rust-roles", native.display().to_string()),
         ("rust-roles-wasm", rust_wasm.display().to_string()),
+        ("repo", repo_root().display().to_string()),
     ];
-    let invokers = ["command", "wasm", "rust", "rust-wasm"]
-        .map(|name| Invoker::load(&dir, name, &vars).expect("the invoker's roles load"));
+    let invokers =
+        INVOKERS.map(|name| Invoker::load(&dir, name, &vars).expect("the invoker's roles load"));
 
     let mut trials = Vec::new();
     for inv in &invokers {

@@ -22,6 +22,7 @@ impl Guest for Roles {
                 Ok(Some(reply(&event, &role, data)))
             }
             "event-sink" => Ok(None),
+            "event-echo" => Ok(Some(event)),
             "event-attributes" => {
                 let ext = |name: &str| {
                     event.extensions.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())

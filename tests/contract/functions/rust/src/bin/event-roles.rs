@@ -15,6 +15,7 @@ async fn handle(event: Event) -> Result<Option<Event>, Error> {
             Ok(Some(reply(&event, role, data.to_vec())?))
         }
         "event-sink" => Ok(None),
+        "event-echo" => Ok(Some(event)),
         "event-attributes" => {
             let ext = event
                 .extensions()
