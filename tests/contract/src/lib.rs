@@ -5,12 +5,14 @@
 //! - `roles.toml` says what each role does, in words every invoker can implement;
 //! - `functions/<invoker>/roles.toml` says how that invoker starts each role;
 //! - `cases/*.toml` hold the cases; `lifecycle.rs` holds the checks that are sequences
-//!   in time (drain, hooks) rather than one request.
+//!   in time (drain, hooks) rather than one request; `interop.rs` has a real CloudEvents
+//!   SDK talk to each invoker.
 
 #![deny(missing_docs)]
 
 mod case;
 mod check;
+pub mod interop;
 pub mod lifecycle;
 mod process;
 

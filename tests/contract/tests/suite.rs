@@ -3,8 +3,8 @@
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use motif_contract_suite::{
-    Invoker, Suite, lifecycle, native_binaries, repo_root, run_case, rust_roles_wasm, suite_dir,
-    wasm_guests,
+    Invoker, Suite, interop, lifecycle, native_binaries, repo_root, run_case, rust_roles_wasm,
+    suite_dir, wasm_guests,
 };
 
 /// Every invoker, by the name of its directory under `functions/`.
@@ -59,6 +59,13 @@ fn main() {
                     .with_ignored_flag(ignored),
             );
         }
+        let inv = inv.clone();
+        let ignored = !inv.implements(interop::ROLE);
+        let name = format!("{}::interop::cloudevents_sdk", inv.name);
+        trials.push(
+            Trial::test(name, move || block_on(interop::cloudevents_sdk(&inv)))
+                .with_ignored_flag(ignored),
+        );
     }
     libtest_mimic::run(&args, trials).exit();
 }
