@@ -51,6 +51,36 @@
 //! motif-invoker --wasm target/wasm32-wasip2/release/examples/uppercase.wasm
 //! ```
 //!
+//! # Lifecycle hooks
+//!
+//! An `init` hook runs before the function serves, a `shutdown` hook after its last
+//! request (CONTRACT.md §6):
+//!
+//! ```no_run
+//! use motif_function::{Error, Request, Response};
+//!
+//! async fn setup() -> Result<(), Error> {
+//!     // read configuration, warm caches, connect; an Err keeps the function from serving
+//!     Ok(())
+//! }
+//!
+//! async fn teardown() {
+//!     // flush what must not be lost
+//! }
+//!
+//! async fn handle(_request: Request) -> Result<Response, Error> {
+//!     Ok(Response::new("ready\n".into()))
+//! }
+//!
+//! motif_function::http!(handle, init = setup, shutdown = teardown);
+//! ```
+//!
+//! Natively, `init` runs once before `/_/ready` turns 200 (capped at 10 s; an `Err` exits
+//! the process with its message) and `shutdown` once on SIGTERM after in-flight requests
+//! finish (capped at 10 s). On wasm every request runs in a fresh instance, so `init` runs
+//! before each request's handler (an `Err` fails that request with its status) and
+//! `shutdown` never runs: an instance is discarded, not stopped.
+//!
 //! # What differs between the builds
 //!
 //! Both builds tell a handler about its call through [`context()`]: the function's
@@ -192,6 +222,23 @@ mod native;
 mod wasm;
 
 /// What the macros expand to; not part of the API.
+/// What an init hook returns: `Err` keeps the function from turning ready.
+pub type InitFuture = std::pin::Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
+
+/// What a shutdown hook returns.
+pub type ShutdownFuture = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// A function's lifecycle hooks (CONTRACT.md §6), as the macros' `init = …` and
+/// `shutdown = …` name them.
+#[doc(hidden)]
+#[derive(Clone, Copy, Default)]
+pub struct Hooks {
+    /// Runs before the function serves.
+    pub init: Option<fn() -> InitFuture>,
+    /// Runs on drain, after the last request.
+    pub shutdown: Option<fn() -> ShutdownFuture>,
+}
+
 #[doc(hidden)]
 pub mod __private {
     #[cfg(not(target_arch = "wasm32"))]
@@ -203,12 +250,16 @@ pub mod __private {
 /// Makes `handler` (`async fn(Event) -> Result<Option<Event>, Error>`) the function: a
 /// server natively, a `motif:function` component on `wasm32-wasip2`. Use it once, in
 /// the function's `main.rs`; it defines `main`.
+///
+/// Lifecycle hooks are optional: `cloudevent!(handle, init = setup, shutdown = teardown)`
+/// with `async fn setup() -> Result<(), Error>` and `async fn teardown()` (see
+/// [the crate docs](crate#lifecycle-hooks)).
 #[macro_export]
 macro_rules! cloudevent {
-    ($handler:path) => {
+    ($handler:path $(, init = $init:path)? $(, shutdown = $shutdown:path)? $(,)?) => {
         #[cfg(not(target_arch = "wasm32"))]
         fn main() -> ::std::process::ExitCode {
-            $crate::__private::serve_cloudevent($handler)
+            $crate::__private::serve_cloudevent($handler, $crate::hooks!($($init)?; $($shutdown)?))
         }
 
         #[cfg(target_arch = "wasm32")]
@@ -224,7 +275,7 @@ macro_rules! cloudevent {
                     ::std::option::Option<$crate::__private::WitEvent>,
                     $crate::__private::WitError,
                 > {
-                    $crate::__private::run_cloudevent(event, $handler)
+                    $crate::__private::run_cloudevent(event, $handler, $crate::hooks!($($init)?; $($shutdown)?))
                 }
             }
             $crate::__private::export_cloudevent!(Function with_types_in $crate::__private::bindings);
@@ -235,12 +286,14 @@ macro_rules! cloudevent {
 /// Makes `handler` (`async fn(Request) -> Result<Response, Error>`) the function: a
 /// server natively, a `wasi:http` proxy component on `wasm32-wasip2`. Use it once, in
 /// the function's `main.rs`; it defines `main`.
+///
+/// Lifecycle hooks are optional, as for [`cloudevent!`]: `http!(handle, init = setup)`.
 #[macro_export]
 macro_rules! http {
-    ($handler:path) => {
+    ($handler:path $(, init = $init:path)? $(, shutdown = $shutdown:path)? $(,)?) => {
         #[cfg(not(target_arch = "wasm32"))]
         fn main() -> ::std::process::ExitCode {
-            $crate::__private::serve_http($handler)
+            $crate::__private::serve_http($handler, $crate::hooks!($($init)?; $($shutdown)?))
         }
 
         #[cfg(target_arch = "wasm32")]
@@ -254,12 +307,25 @@ macro_rules! http {
                     request: $crate::__private::IncomingRequest,
                     out: $crate::__private::ResponseOutparam,
                 ) {
-                    $crate::__private::run_http(request, out, $handler)
+                    $crate::__private::run_http(request, out, $handler, $crate::hooks!($($init)?; $($shutdown)?))
                 }
             }
             $crate::__private::wasip2::http::proxy::export!(Function with_types_in $crate::__private::wasip2);
         };
     };
+}
+
+/// The [`Hooks`] of a macro's `init = …` and `shutdown = …`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! hooks {
+    ($($init:path)?; $($shutdown:path)?) => {{
+        #[allow(unused_mut)]
+        let mut hooks = $crate::Hooks::default();
+        $(hooks.init = Some(|| ::std::boxed::Box::pin($init()));)?
+        $(hooks.shutdown = Some(|| ::std::boxed::Box::pin($shutdown()));)?
+        hooks
+    }};
 }
 
 #[cfg(test)]

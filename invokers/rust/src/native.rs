@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use motif_runtime::{Config, Context, Handler, HandlerError, Kind};
 
-use crate::{Error, Event, Request, Response};
+use crate::{Error, Event, Hooks, Request, Response};
 
 tokio::task_local! {
     static CALL: Context;
@@ -22,13 +22,21 @@ pub(crate) fn context() -> crate::Context {
     .expect("motif_function::context() is only available while a handler runs")
 }
 
-struct CloudEvents<F>(F);
+struct CloudEvents<F>(F, Hooks);
 
 impl<F, Fut> Handler for CloudEvents<F>
 where
     F: Fn(Event) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Option<Event>, Error>> + Send,
 {
+    async fn init(&self) -> Result<(), HandlerError> {
+        init(self.1).await
+    }
+
+    async fn shutdown(&self) {
+        shutdown(self.1).await
+    }
+
     async fn handle_event(&self, event: Event, cx: Context) -> Result<Option<Event>, HandlerError> {
         CALL.scope(cx, (self.0)(event))
             .await
@@ -36,17 +44,38 @@ where
     }
 }
 
-struct Http<F>(F);
+struct Http<F>(F, Hooks);
 
 impl<F, Fut> Handler for Http<F>
 where
     F: Fn(Request) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Response, Error>> + Send,
 {
+    async fn init(&self) -> Result<(), HandlerError> {
+        init(self.1).await
+    }
+
+    async fn shutdown(&self) {
+        shutdown(self.1).await
+    }
+
     async fn handle_http(&self, request: Request, cx: Context) -> Result<Response, HandlerError> {
         CALL.scope(cx, (self.0)(request))
             .await
             .map_err(into_handler_error)
+    }
+}
+
+async fn init(hooks: Hooks) -> Result<(), HandlerError> {
+    match hooks.init {
+        Some(init) => init().await.map_err(into_handler_error),
+        None => Ok(()),
+    }
+}
+
+async fn shutdown(hooks: Hooks) {
+    if let Some(shutdown) = hooks.shutdown {
+        shutdown().await;
     }
 }
 
@@ -57,21 +86,21 @@ fn into_handler_error(e: Error) -> HandlerError {
 }
 
 /// Serves a cloudevent handler until SIGTERM; what `cloudevent!` expands to natively.
-pub fn serve_cloudevent<F, Fut>(handler: F) -> ExitCode
+pub fn serve_cloudevent<F, Fut>(handler: F, hooks: Hooks) -> ExitCode
 where
     F: Fn(Event) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Option<Event>, Error>> + Send,
 {
-    serve(CloudEvents(handler), Kind::CloudEvent)
+    serve(CloudEvents(handler, hooks), Kind::CloudEvent)
 }
 
 /// Serves an http handler until SIGTERM; what `http!` expands to natively.
-pub fn serve_http<F, Fut>(handler: F) -> ExitCode
+pub fn serve_http<F, Fut>(handler: F, hooks: Hooks) -> ExitCode
 where
     F: Fn(Request) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Response, Error>> + Send,
 {
-    serve(Http(handler), Kind::Http)
+    serve(Http(handler, hooks), Kind::Http)
 }
 
 fn serve<H: Handler>(handler: H, kind: Kind) -> ExitCode {

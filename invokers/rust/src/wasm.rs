@@ -8,7 +8,7 @@ use std::task::{Context, Poll, Waker};
 
 use motif_contract::Problem;
 
-use crate::{Error, Event, Request, Response};
+use crate::{Error, Event, Hooks, Request, Response};
 
 /// The `motif:function` bindings (`invokers/wit`).
 #[allow(missing_docs)] // generated; the WIT documents it
@@ -43,7 +43,12 @@ pub(crate) fn context() -> crate::Context {
 }
 
 /// Runs a cloudevent handler on the event the host passed.
-pub fn run_cloudevent<F, Fut>(event: WitEvent, handler: F) -> Result<Option<WitEvent>, WitError>
+/// An instance serves one request, so the init hook runs before each handler.
+pub fn run_cloudevent<F, Fut>(
+    event: WitEvent,
+    handler: F,
+    hooks: Hooks,
+) -> Result<Option<WitEvent>, WitError>
 where
     F: FnOnce(Event) -> Fut,
     Fut: Future<Output = Result<Option<Event>, Error>>,
@@ -52,7 +57,11 @@ where
         message: format!("the host passed an invalid event: {e}"),
         status: Some(400),
     })?;
-    match block_on(handler(event)) {
+    let run = async {
+        init(hooks).await?;
+        handler(event).await
+    };
+    match block_on(run) {
         Ok(reply) => Ok(reply.map(to_wit)),
         Err(e) => Err(WitError {
             status: Some(e.status),
@@ -62,16 +71,31 @@ where
 }
 
 /// Runs an http handler on the request the host passed, and sets its response.
-pub fn run_http<F, Fut>(request: IncomingRequest, out: ResponseOutparam, handler: F)
+/// An instance serves one request, so the init hook runs before each handler.
+pub fn run_http<F, Fut>(request: IncomingRequest, out: ResponseOutparam, handler: F, hooks: Hooks)
 where
     F: FnOnce(Request) -> Fut,
     Fut: Future<Output = Result<Response, Error>>,
 {
     let response = match read_request(request) {
-        Ok(request) => block_on(handler(request)).unwrap_or_else(|e| problem(&e)),
+        Ok(request) => block_on(async {
+            init(hooks).await?;
+            handler(request).await
+        })
+        .unwrap_or_else(|e| problem(&e)),
         Err(e) => problem(&Error::with_status(400, e)),
     };
     write_response(out, response);
+}
+
+/// Runs the init hook, if any, with its failure as the request's.
+async fn init(hooks: Hooks) -> Result<(), Error> {
+    match hooks.init {
+        Some(init) => init()
+            .await
+            .map_err(|e| Error::with_status(e.status, format!("init failed: {}", e.message))),
+        None => Ok(()),
+    }
 }
 
 /// Polls `future` to completion. Nothing in a wasm function wakes a task from outside

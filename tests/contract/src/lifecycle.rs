@@ -1,5 +1,5 @@
 //! Contract checks that are sequences in time: drain on SIGTERM, readiness after init,
-//! a failing init, and serving on after every kind of failure. Each takes the invoker
+//! a failing init, the shutdown hook, and serving on after every kind of failure. Each takes the invoker
 //! and starts the role it needs.
 
 use std::collections::BTreeMap;
@@ -12,6 +12,7 @@ pub const CHECKS: &[&str] = &[
     "sigterm_drains_in_flight_requests_then_exits_zero",
     "ready_turns_200_only_after_the_init_hook",
     "a_failing_init_hook_exits_non_zero_with_its_message",
+    "sigterm_runs_the_shutdown_hook_then_exits_zero",
     "the_function_keeps_serving_after_every_kind_of_failure",
     "a_timed_out_command_is_killed_with_its_children",
     "json_logs_are_one_object_a_line_carrying_the_trace_id",
@@ -24,6 +25,7 @@ pub fn roles(check: &str) -> &'static [&'static str] {
         "sigterm_drains_in_flight_requests_then_exits_zero" => &["slow"],
         "ready_turns_200_only_after_the_init_hook" => &["slow-init"],
         "a_failing_init_hook_exits_non_zero_with_its_message" => &["failing-init"],
+        "sigterm_runs_the_shutdown_hook_then_exits_zero" => &["shutdown-hook"],
         "the_function_keeps_serving_after_every_kind_of_failure" => &["echo", "fail", "sleep"],
         "a_timed_out_command_is_killed_with_its_children" => &["command-stragglers"],
         "json_logs_are_one_object_a_line_carrying_the_trace_id" => &["fail"],
@@ -38,6 +40,7 @@ pub async fn run(check: &str, inv: &Invoker) -> Result<(), String> {
         "sigterm_drains_in_flight_requests_then_exits_zero" => drain(inv).await,
         "ready_turns_200_only_after_the_init_hook" => ready_after_init(inv).await,
         "a_failing_init_hook_exits_non_zero_with_its_message" => failing_init(inv).await,
+        "sigterm_runs_the_shutdown_hook_then_exits_zero" => shutdown_hook(inv).await,
         "the_function_keeps_serving_after_every_kind_of_failure" => keeps_serving(inv).await,
         "a_timed_out_command_is_killed_with_its_children" => stragglers(inv).await,
         "json_logs_are_one_object_a_line_carrying_the_trace_id" => json_logs(inv).await,
@@ -120,6 +123,30 @@ async fn failing_init(inv: &Invoker) -> Result<(), String> {
         Err(e) if e.contains("init failed on purpose") && e.contains("exited") => Ok(()),
         Err(e) => Err(format!("want an exit with the hook's message, got: {e}")),
     }
+}
+
+async fn shutdown_hook(inv: &Invoker) -> Result<(), String> {
+    let mut f = inv.start("shutdown-hook", &BTreeMap::new()).await?;
+    let logs = f.logs();
+    if logs.contains("shutdown hook ran") {
+        return Err(format!("the shutdown hook ran before SIGTERM\n{logs}"));
+    }
+    f.terminate();
+    match f.wait_exit(Duration::from_secs(15)).await {
+        Some(s) if s.success() => {}
+        Some(s) => {
+            return Err(format!(
+                "exit after shutdown: want 0, got {s}\n{}",
+                f.logs()
+            ));
+        }
+        None => return Err(format!("did not exit within 15 s of SIGTERM\n{}", f.logs())),
+    }
+    let logs = f.stop().await;
+    if !logs.contains("shutdown hook ran") {
+        return Err(format!("the shutdown hook did not run\n{logs}"));
+    }
+    Ok(())
 }
 
 async fn keeps_serving(inv: &Invoker) -> Result<(), String> {

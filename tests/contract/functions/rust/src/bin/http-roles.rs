@@ -6,10 +6,32 @@ use std::time::Duration;
 use motif_function::{Error, HeaderValue, Request, Response, header};
 use motif_rust_roles::{json_object, pause};
 
+/// The init hook of the roles that have one. The name comes from the environment: no
+/// request, so no `context()`, exists yet.
+async fn init() -> Result<(), Error> {
+    match std::env::var("MOTIF_FUNCTION_NAME").as_deref() {
+        Ok("slow-init") => {
+            pause(Duration::from_secs(1)).await;
+            Ok(())
+        }
+        Ok("failing-init") => Err(Error::new("init failed on purpose")),
+        _ => Ok(()),
+    }
+}
+
+/// The shutdown hook: says it ran, for the role that checks it.
+async fn shutdown() {
+    if std::env::var("MOTIF_FUNCTION_NAME").as_deref() == Ok("shutdown-hook") {
+        eprintln!("shutdown hook ran");
+    }
+}
+
 async fn handle(request: Request) -> Result<Response, Error> {
     let cx = motif_function::context();
     match cx.function_name() {
-        "echo" => Ok(with_type(request.into_body(), "text/plain")),
+        "echo" | "slow-init" | "failing-init" | "shutdown-hook" => {
+            Ok(with_type(request.into_body(), "text/plain"))
+        }
         "request-info" => {
             let headers = request.headers();
             let values = |name: &str| {
@@ -56,4 +78,4 @@ fn with_type(body: motif_function::Bytes, media_type: &'static str) -> Response 
     response
 }
 
-motif_function::http!(handle);
+motif_function::http!(handle, init = init, shutdown = shutdown);
