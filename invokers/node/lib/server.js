@@ -16,7 +16,7 @@ const { setTimeout: sleep } = require('node:timers/promises');
 const { Dispatcher } = require('./dispatch');
 const { Metrics } = require('./metrics');
 const problems = require('./problem');
-const { respond } = require('./respond');
+const { CLOSE_AFTER, respond } = require('./respond');
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
@@ -57,6 +57,8 @@ class FunctionServer {
     this.h2 = undefined;
     /** @type {Set<import('node:http2').ServerHttp2Session>} */
     this.sessions = new Set();
+    /** @type {Set<import('node:net').Socket>} the HTTP/1 connections open now */
+    this.connections = new Set();
     this.listener = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
   }
 
@@ -93,6 +95,7 @@ class FunctionServer {
    */
   async drain() {
     this.state = DRAINING;
+    for (const socket of this.connections) socket[CLOSE_AFTER] = true;
     const deadline = performance.now() + this.config.drainSeconds * 1000;
     this.logger.info('draining', { in_flight: this.metrics.inFlight });
     while (this.metrics.inFlight > 0 && performance.now() < deadline) await sleep(10);
@@ -133,6 +136,9 @@ class FunctionServer {
         // The HTTP/2 session reads what was put back by itself.
         this.http2().emit('connection', socket);
       } else {
+        this.connections.add(socket);
+        socket.once('close', () => this.connections.delete(socket));
+        if (this.state === DRAINING) socket[CLOSE_AFTER] = true;
         this.h1.emit('connection', socket);
         socket.resume();
       }
@@ -160,7 +166,6 @@ class FunctionServer {
    * @param {import('node:http').ServerResponse} res
    */
   onRequest(req, res) {
-    if (this.state === DRAINING && req.httpVersionMajor === 1) res.setHeader('connection', 'close');
     if (req.url.startsWith('/_/')) this.endpoint(req, res);
     else this.dispatcher.serve(req, res);
   }
