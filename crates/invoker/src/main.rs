@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use motif_wasm::cache::{self, Cache};
+use motif_wasm::detect::{self, Shape};
 use motif_wasm::{AllowedHosts, EngineSettings, WasmEngine, WasmFunction};
 use std::process::ExitCode;
 
@@ -75,6 +76,13 @@ struct Args {
     )]
     allowed_outbound_hosts: Vec<String>,
 
+    /// Compile the `--wasm` file into the artifact cache (MOTIF_CACHE_DIR) and exit
+    /// without serving, so that later starts load it instead of compiling (in an image
+    /// build, or once before starting many instances at once). The engine is set up as
+    /// for serving, so the artifact is the one serving looks for.
+    #[arg(long)]
+    precompile: bool,
+
     /// Serve an executable: one process per request. Everything after it is its
     /// arguments, so give the other options first.
     #[arg(
@@ -105,6 +113,9 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
+    if args.precompile && args.wasm.is_none() {
+        bail!("--precompile compiles a wasm file: give it --wasm FILE");
+    }
     let mut config = Config::from_env().context("invalid setting")?;
     config.kind = args.kind;
     if let Some(path) = &args.wasm {
@@ -112,8 +123,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
             response_type: args.response_type,
             reply_type: args.reply_type,
         };
+        let settings = engine_settings(args.max_memory, &config);
+        if args.precompile {
+            return precompile(path, settings);
+        }
         let allowed = AllowedHosts::parse(&args.allowed_outbound_hosts)?;
-        return serve_wasm(path, args.max_memory, allowed, output, config).await;
+        return serve_wasm(path, settings, allowed, output, config).await;
     }
     let (program, rest) = args
         .command
@@ -131,14 +146,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve_wasm(
-    path: &Path,
-    max_memory: usize,
-    allowed: AllowedHosts,
-    output: Output,
-    mut config: Config,
-) -> anyhow::Result<()> {
-    let settings = EngineSettings {
+/// The wasm engine's settings for a function served with `config`.
+fn engine_settings(max_memory: usize, config: &Config) -> EngineSettings {
+    EngineSettings {
         max_memory,
         // The pool holds one instance per request in flight: as many as the concurrency
         // limit allows, or 256 (more wait for a slot) when it is unlimited.
@@ -146,7 +156,44 @@ async fn serve_wasm(
             .ok()
             .filter(|&n| n > 0)
             .unwrap_or(256),
-    };
+    }
+}
+
+/// `--precompile`: compiles `path` into the cache (unless it is there already) and
+/// returns.
+fn precompile(path: &Path, settings: EngineSettings) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let wasm = std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    let shape = detect::shape(&wasm)
+        .with_context(|| format!("`{}` is not a wasm function", path.display()))?;
+    let engine = WasmEngine::new(settings)
+        .map_err(|e| anyhow::anyhow!("cannot start the wasm engine: {e:#}"))?;
+    let cache = Cache::new(cache::default_dir());
+    let compiled = match shape {
+        Shape::Command => cache.module(engine.engine(), &wasm).map(|l| l.compiled),
+        Shape::CloudEvent | Shape::HttpProxy => {
+            cache.component(engine.engine(), &wasm).map(|l| l.compiled)
+        }
+    }
+    .map_err(|e| anyhow::anyhow!("cannot compile wasm `{}`: {e:#}", path.display()))?;
+    tracing::info!(
+        path = %path.display(),
+        shape = ?shape,
+        compiled,
+        cache = %cache::default_dir().display(),
+        millis = started.elapsed().as_millis() as u64,
+        "precompiled"
+    );
+    Ok(())
+}
+
+async fn serve_wasm(
+    path: &Path,
+    settings: EngineSettings,
+    allowed: AllowedHosts,
+    output: Output,
+    mut config: Config,
+) -> anyhow::Result<()> {
     let engine = WasmEngine::new(settings)
         .map_err(|e| anyhow::anyhow!("cannot start the wasm engine: {e:#}"))?;
     let cache = Cache::new(cache::default_dir());
@@ -207,6 +254,8 @@ fn report(e: &anyhow::Error) -> ExitCode {
         "give --command a path to an executable, or a program on PATH"
     } else if e.to_string().contains("allowed outbound host") {
         "write an allowed host as scheme://host[:port], e.g. https://api.example.com or http://127.0.0.1:*"
+    } else if e.to_string().contains("--precompile") {
+        "motif-invoker --wasm FILE --precompile compiles FILE into MOTIF_CACHE_DIR and exits"
     } else if e.to_string().contains("wasm") {
         "give --wasm a motif:function component (see invokers/wit), a wasi:http proxy component or a wasm32-wasip1 command module"
     } else {

@@ -340,3 +340,125 @@ pub fn wasm_guests() -> Result<PathBuf, String> {
     }
     Ok(dir.join("target"))
 }
+
+/// The Python roles as components, built by [`python_roles_wasm`]: (file stem, role
+/// module, kind).
+const PYTHON_COMPONENTS: [(&str, &str, &str); 2] = [
+    ("http-roles", "http_roles.py", "http"),
+    ("event-roles", "event_roles.py", "cloudevent"),
+];
+
+/// Builds the Python invoker's roles (`functions/python/*.py`) into components with
+/// componentize-py (`python3 -m motif.guest`: a `wasi:http` component for the http roles,
+/// a `motif:function` one for the cloudevent roles) and compiles each into the cache
+/// beside them (`motif-cache`) with `invoker --wasm FILE --precompile`. Returns their
+/// directory.
+///
+/// A componentize-py component takes seconds to compile, and the cases start several
+/// functions at once: compiled here, once, no case compiles, and none nears the ready
+/// limit. The components are rebuilt only when their sources change (the role modules,
+/// the invoker's package, the WIT, componentize-py's version): componentize-py's output
+/// differs from one build to the next, so every rebuild is a new artifact to compile.
+pub fn python_roles_wasm(invoker: &Path) -> Result<PathBuf, String> {
+    let dir = profile_dir()?.join("python-roles-wasm");
+    let repo = crate::repo_root();
+    let package = repo.join("invokers/python");
+    let roles = crate::suite_dir().join("functions/python");
+    let tool = std::process::Command::new("componentize-py")
+        .arg("--version")
+        .output()
+        .map_err(|e| {
+            format!("componentize-py is not available ({e}): pip install -r tests/wasm-guests/python/requirements.txt")
+        })?;
+    let mut digest = std::hash::DefaultHasher::new();
+    std::hash::Hash::hash(&tool.stdout, &mut digest);
+    for source in [
+        package.join("motif"),
+        roles.clone(),
+        repo.join("invokers/wit"),
+    ] {
+        hash_tree(&source, &mut digest)?;
+    }
+    let digest = format!("{:016x}\n", std::hash::Hasher::finish(&digest));
+    let stamp = dir.join("sources.digest");
+    let built = PYTHON_COMPONENTS
+        .iter()
+        .all(|(stem, _, _)| dir.join(format!("{stem}.wasm")).is_file());
+    if !built || std::fs::read_to_string(&stamp).ok().as_deref() != Some(digest.as_str()) {
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let builds = PYTHON_COMPONENTS.map(|(stem, module, kind)| {
+            std::process::Command::new("python3")
+                .args(["-m", "motif.guest", "--kind", kind, "-o"])
+                .arg(dir.join(format!("{stem}.wasm")))
+                .arg(roles.join(module))
+                .env("PYTHONPATH", &package)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .map_err(|e| format!("cannot run python3: {e}"))
+        });
+        wait_all(builds, "building the Python roles into components")?;
+        std::fs::write(&stamp, &digest)
+            .map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
+    }
+    let precompiles = PYTHON_COMPONENTS.map(|(stem, _, _)| {
+        std::process::Command::new(invoker)
+            .arg("--wasm")
+            .arg(dir.join(format!("{stem}.wasm")))
+            .arg("--precompile")
+            .env("MOTIF_CACHE_DIR", dir.join("motif-cache"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot run {}: {e}", invoker.display()))
+    });
+    wait_all(precompiles, "precompiling the Python components")?;
+    Ok(dir)
+}
+
+/// Waits for every child, in parallel as they were started; the output of any that
+/// failed.
+fn wait_all<const N: usize>(
+    children: [Result<std::process::Child, String>; N],
+    what: &str,
+) -> Result<(), String> {
+    let mut failures = String::new();
+    for child in children {
+        let output = child?
+            .wait_with_output()
+            .map_err(|e| format!("{what}: {e}"))?;
+        if !output.status.success() {
+            failures.push_str(&String::from_utf8_lossy(&output.stdout));
+            failures.push_str(&String::from_utf8_lossy(&output.stderr));
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{what} failed:\n{failures}"))
+    }
+}
+
+/// Feeds every file under `dir` (names and contents, in name order; `__pycache__`
+/// skipped) into `hasher`.
+fn hash_tree(dir: &Path, hasher: &mut std::hash::DefaultHasher) -> Result<(), String> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.file_name().is_some_and(|n| n != "__pycache__"))
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            hash_tree(&path, hasher)?;
+        } else {
+            let bytes =
+                std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            std::hash::Hash::hash(&path, hasher);
+            std::hash::Hash::hash(&bytes, hasher);
+        }
+    }
+    Ok(())
+}

@@ -3,8 +3,8 @@
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use motif_contract_suite::{
-    Invoker, Suite, interop, lifecycle, native_binaries, repo_root, run_case, rust_roles_wasm,
-    suite_dir, wasm_guests,
+    Invoker, Suite, interop, lifecycle, native_binaries, python_roles_wasm, repo_root, run_case,
+    rust_roles_wasm, suite_dir, wasm_guests,
 };
 
 /// Every invoker, by the name of its directory under `functions/`.
@@ -29,11 +29,14 @@ fn main() {
     };
     let guests = wasm_guests().expect("the wasm guests build");
     let rust_wasm = rust_roles_wasm().expect("the Rust roles build for wasm32-wasip2");
+    let python_wasm =
+        python_roles_wasm(&invoker_bin).expect("the Python roles build into components");
     let vars = [
         ("motif-invoker", invoker_bin.display().to_string()),
         ("wasm-guests", guests.display().to_string()),
         ("rust-roles", native.display().to_string()),
         ("rust-roles-wasm", rust_wasm.display().to_string()),
+        ("python-roles-wasm", python_wasm.display().to_string()),
         ("repo", repo_root().display().to_string()),
     ];
     let invokers =
