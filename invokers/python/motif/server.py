@@ -48,14 +48,20 @@ class Server:
         self.connections: set[Connection] = set()
         self.closing = False
 
-    async def run(self, listening: asyncio.Future[Any] | None = None) -> int:
-        """Serves until SIGTERM or SIGINT, then drains; the exit code. `listening`, when
-        given, gets the bound address (tests bind port 0)."""
+    async def run(
+        self,
+        listening: asyncio.Future[Any] | None = None,
+        stop: asyncio.Event | None = None,
+    ) -> int:
+        """Serves until SIGTERM or SIGINT (or until `stop` is set, when given), then
+        drains; the exit code. `listening`, when given, gets the bound address (tests
+        bind port 0)."""
         loop = asyncio.get_running_loop()
         loop.set_exception_handler(_loop_error)
-        stop = asyncio.Event()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
+        if stop is None:
+            stop = asyncio.Event()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, stop.set)
         config = self.config
         try:
             listener = await loop.create_server(

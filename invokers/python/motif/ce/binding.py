@@ -83,7 +83,7 @@ def decode_binary(
             validate.string(attr, value)
     if "time" in attributes:
         attributes["time"] = validate.timestamp("time", attributes["time"])
-    return to_sdk(attributes, data_from_bytes(body, content_type))
+    return to_sdk(attributes, *data_from_bytes(body, content_type))
 
 
 def binary_carries(wire: Wire) -> bool:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
+import weakref
 from datetime import datetime
 from typing import Any
 
@@ -32,34 +33,43 @@ NOTHING: Any = object()
 _CORE_ORDER = ("id", "source", "type", "datacontenttype", "dataschema", "subject", "time")
 
 
-def to_sdk(attributes: dict[str, Any], data: Any) -> CloudEvent:
+# The bytes JSON data arrived as, by event, so that an event handed back with that data
+# unchanged goes back byte for byte (JSON text re-written would lose its spacing).
+_received: weakref.WeakKeyDictionary[Any, tuple[Any, bytes]] = weakref.WeakKeyDictionary()
+
+
+def to_sdk(attributes: dict[str, Any], data: Any, raw: bytes | None = None) -> CloudEvent:
     """A validated event (attributes with `time` as an aware `datetime`) as the SDK's
-    type. The SDK gives an event without `time` the current time; motif hands the
-    handler the event it was sent, so that default is taken back out."""
+    type; `raw` is the bytes `data` was parsed from, if it was. The SDK gives an event
+    without `time` the current time; motif hands the handler the event it was sent, so
+    that default is taken back out."""
     had_time = "time" in attributes
     event = CloudEvent(attributes, data)
     if not had_time:
         # `get_attributes` returns the event's own dict (SDK 2.x), so this unsets it.
         event.get_attributes().pop("time", None)
+    if raw is not None:
+        _received[event] = (data, raw)
     return event
 
 
-def data_from_bytes(body: bytes, datacontenttype: str | None) -> Any:
-    """The data of a binary-mode event as the handler sees it (see the module docs)."""
+def data_from_bytes(body: bytes, datacontenttype: str | None) -> tuple[Any, bytes | None]:
+    """The data of a binary-mode event as the handler sees it (see the module docs), and
+    the bytes it was parsed from when it is JSON."""
     if not body:
-        return None
+        return None, None
     if datacontenttype is not None:
         if is_json(datacontenttype):
             try:
-                return json.loads(body)
+                return json.loads(body), body
             except ValueError:
-                return body
+                return body, None
         if is_textual(datacontenttype):
             try:
-                return body.decode("utf-8")
+                return body.decode("utf-8"), None
             except UnicodeDecodeError:
-                return body
-    return body
+                return body, None
+    return body, None
 
 
 class Wire:
@@ -122,7 +132,7 @@ def from_sdk(event: Any) -> Wire:
             value = _time_text(value)
         validate.extension(name, value)
         attributes[name] = value
-    raw, value = _reply_data(data, attributes.get("datacontenttype"))
+    raw, value = _reply_data(event, data, attributes.get("datacontenttype"))
     check(attributes)
     return Wire(attributes, raw, value)
 
@@ -142,10 +152,15 @@ def check(attributes: dict[str, Any]) -> None:
         validate.timestamp("time", attributes["time"])
 
 
-def _reply_data(data: Any, ct: str | None) -> tuple[bytes | None, Any]:
+def _reply_data(event: Any, data: Any, ct: str | None) -> tuple[bytes | None, Any]:
     """(raw bytes, JSON value) of a reply's data."""
     if data is None:
         return None, NOTHING
+    received = _received.get(event)
+    if received is not None and received[0] is data:
+        value, raw = received
+        if isinstance(value, (str, int, float, bool)) or json.loads(raw) == value:
+            return raw, NOTHING
     if isinstance(data, (bytes, bytearray, memoryview)):
         return bytes(data), NOTHING
     if isinstance(data, str) and ct is not None and not is_json(ct):

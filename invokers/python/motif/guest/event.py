@@ -39,7 +39,7 @@ def to_event(event: WitEvent) -> Any:
     if event.time is not None:
         attributes["time"] = validate.timestamp("time", event.time)
     attributes.update(event.extensions)
-    return to_sdk(attributes, data_from_bytes(event.data or b"", event.datacontenttype))
+    return to_sdk(attributes, *data_from_bytes(event.data or b"", event.datacontenttype))
 
 
 def to_record(wire: Wire) -> WitEvent:
