@@ -90,4 +90,4 @@ function fromEnv(env) {
   };
 }
 
-module.exports = { ConfigError, DEFAULT_MAX_BODY, fromEnv };
+module.exports = { ConfigError, fromEnv };

@@ -1,8 +1,11 @@
 'use strict';
 /**
  * Loading the user's function: a file, or a directory whose `package.json` names its
- * entry (`exports`, else `main`, else `index.js`). CommonJS and ES modules alike, through
- * dynamic `import()`.
+ * entry (`exports`, else `main`, else `index.js`). CommonJS and ES modules alike: with
+ * `require()` where it can load the module (CommonJS; ES modules too from Node 20.19),
+ * else with dynamic `import()` (an ES module on an older Node 20, or one with top-level
+ * `await`). `require()` comes first for the cold start: the first `import()` sets up
+ * Node's ES module loader, ~10 ms on the machine of BENCHMARKS.md.
  *
  * The handler is the named export `handle`, else the default export (`module.exports`)
  * when it is a function. `init` and `shutdown` are optional named exports. For CommonJS,
@@ -41,11 +44,17 @@ function resolveModule(specifier, cwd) {
   const target = path.resolve(cwd, specifier);
   const stat = fs.statSync(target, { throwIfNoEntry: false });
   if (stat === undefined) {
-    throw new LoadError(`cannot find the function module \`${specifier}\``, `give the path of a .js, .mjs or .cjs file, or of a directory with a package.json`);
+    throw new LoadError(
+      `cannot find the function module \`${specifier}\``,
+      `give the path of a .js, .mjs or .cjs file, or of a directory with a package.json`,
+    );
   }
   if (!stat.isDirectory()) return target;
   const entry = packageEntry(target);
-  const candidates = entry === undefined ? ['index.js', 'index.mjs', 'index.cjs'] : [entry, `${entry}.js`, path.join(entry, 'index.js')];
+  const candidates =
+    entry === undefined
+      ? ['index.js', 'index.mjs', 'index.cjs']
+      : [entry, `${entry}.js`, path.join(entry, 'index.js')];
   for (const candidate of candidates) {
     const file = path.resolve(target, candidate);
     if (fs.statSync(file, { throwIfNoEntry: false })?.isFile()) return file;
@@ -72,7 +81,11 @@ function packageEntry(dir) {
   try {
     pkg = JSON.parse(text);
   } catch (e) {
-    throw new LoadError(`\`${path.join(dir, 'package.json')}\` is not valid JSON`, 'fix its syntax', e);
+    throw new LoadError(
+      `\`${path.join(dir, 'package.json')}\` is not valid JSON`,
+      'fix its syntax',
+      e,
+    );
   }
   return exportsTarget(pkg.exports) ?? (typeof pkg.main === 'string' ? pkg.main : undefined);
 }
@@ -106,11 +119,19 @@ function exportsTarget(exp) {
 async function loadFunction(file) {
   let ns;
   try {
-    ns = await import(pathToFileURL(file).href);
+    ns = await importModule(file);
   } catch (e) {
-    throw new LoadError(`the function module \`${file}\` failed to load`, 'fix the error above and start again', e);
+    throw new LoadError(
+      `the function module \`${file}\` failed to load`,
+      'fix the error above and start again',
+      e,
+    );
   }
-  const commonjs = ns.default !== null && typeof ns.default === 'object' ? ns.default : undefined;
+  // `module.exports` (or a default export): its members count as named exports.
+  const commonjs =
+    ns.default !== null && ['object', 'function'].includes(typeof ns.default)
+      ? ns.default
+      : undefined;
   /** @param {string} name */
   const exported = (name) => {
     if (ns[name] !== undefined) return ns[name];
@@ -127,10 +148,35 @@ async function loadFunction(file) {
   const fn = { handle, init: exported('init'), shutdown: exported('shutdown') };
   for (const hook of /** @type {const} */ (['init', 'shutdown'])) {
     if (fn[hook] !== undefined && typeof fn[hook] !== 'function') {
-      throw new LoadError(`\`${file}\` exports \`${hook}\`, but not as a function`, `make \`${hook}\` a function, or remove it`);
+      throw new LoadError(
+        `\`${file}\` exports \`${hook}\`, but not as a function`,
+        `make \`${hook}\` a function, or remove it`,
+      );
     }
   }
   return fn;
+}
+
+/** What `require()` cannot load, and `import()` can. */
+const NEEDS_IMPORT = new Set(['ERR_REQUIRE_ESM', 'ERR_REQUIRE_ASYNC_MODULE']);
+
+/**
+ * The module namespace of `file`, as `import()` gives it: a CommonJS module's
+ * `module.exports` is its `default`.
+ * @param {string} file
+ * @returns {Promise<Record<string, any>>}
+ */
+async function importModule(file) {
+  let exported;
+  try {
+    exported = require(file);
+  } catch (e) {
+    if (!NEEDS_IMPORT.has(/** @type {{code?: string}} */ (e).code)) throw e;
+    return import(pathToFileURL(file).href);
+  }
+  const isNamespace =
+    exported !== null && typeof exported === 'object' && exported[Symbol.toStringTag] === 'Module';
+  return isNamespace ? exported : { default: exported };
 }
 
 module.exports = { LoadError, loadFunction, resolveModule };

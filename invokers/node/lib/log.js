@@ -58,7 +58,9 @@ class Logger {
     const all = { ...this.fields, ...fields };
     const timestamp = new Date().toISOString();
     if (this.json) {
-      this.write(`${JSON.stringify({ timestamp, level: level.toUpperCase(), message: String(message), ...all }, jsonSafe)}\n`);
+      this.write(
+        `${JSON.stringify({ timestamp, level: level.toUpperCase(), message: String(message), ...all }, jsonSafe)}\n`,
+      );
       return;
     }
     let text = `${timestamp} ${level.toUpperCase().padStart(5)} ${String(message)}`;
@@ -82,7 +84,12 @@ function jsonSafe(_key, value) {
 
 /** @param {unknown} value */
 function textValue(value) {
-  const s = value instanceof Error ? (value.stack ?? String(value)) : typeof value === 'string' ? value : JSON.stringify(value, jsonSafe);
+  const s =
+    value instanceof Error
+      ? (value.stack ?? String(value))
+      : typeof value === 'string'
+        ? value
+        : JSON.stringify(value, jsonSafe);
   return /[\s"=]/.test(s) ? JSON.stringify(s) : s;
 }
 

@@ -20,7 +20,8 @@ const { FunctionServer } = require('./server');
 const HOOK_TIMEOUT_MS = 10_000;
 
 const USAGE = 'usage: motif-node MODULE';
-const USAGE_HINT = 'MODULE is the function: a .js, .mjs or .cjs file, or a directory with a package.json';
+const USAGE_HINT =
+  'MODULE is the function: a .js, .mjs or .cjs file, or a directory with a package.json';
 
 /** A failure that ends the process, with its exit code and what to do about it. */
 class Fatal extends Error {
@@ -47,7 +48,10 @@ async function main(argv) {
   let logger = new Logger(false, {});
   try {
     const config = readConfig();
-    logger = new Logger(config.jsonLogs, { function: config.name, k_revision: config.knative.revision });
+    logger = new Logger(config.jsonLogs, {
+      function: config.name,
+      k_revision: config.knative.revision,
+    });
     if (argv.length !== 1 || argv[0].startsWith('-')) throw new Fatal(USAGE, 2, USAGE_HINT);
     let file;
     try {
@@ -69,7 +73,11 @@ function readConfig() {
     return fromEnv(process.env);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    throw new Fatal(e.message, 2, `set ${e.variable} to a valid value, or unset it for the default`);
+    throw new Fatal(
+      e.message,
+      2,
+      `set ${e.variable} to a valid value, or unset it for the default`,
+    );
   }
 }
 
@@ -121,7 +129,12 @@ async function start(config, logger, file) {
     address = await server.listen();
   } catch (e) {
     const where = `${config.host ?? '*'}:${config.port}`;
-    throw new Fatal(`cannot listen on ${where}`, 1, 'choose another PORT, or stop what listens there', e);
+    throw new Fatal(
+      `cannot listen on ${where}`,
+      1,
+      'choose another PORT, or stop what listens there',
+      e,
+    );
   }
   logger.info('listening', {
     addr: `${address.address}:${address.port}`,
@@ -129,20 +142,22 @@ async function start(config, logger, file) {
     k_service: config.knative.service,
     k_configuration: config.knative.configuration,
   });
-  let loaded;
   try {
-    loaded = await loadFunction(file);
+    fn = await loadFunction(file);
   } catch (e) {
     throw fatalLoad(e, 1);
   }
-  fn = loaded;
-  const bridge = config.kind === 'cloudevent' ? new (require('./events/sdk').EventBridge)(file) : undefined;
-  if (loaded.init !== undefined) {
-    const failure = await runHook(loaded.init, server, logger);
-    if (failure !== undefined) throw new Fatal(`init hook failed: ${failure}`, 1, 'fix the init hook and start again');
+  // The SDK, for cloudevent functions only: http functions do not pay its load time.
+  const bridge =
+    config.kind === 'cloudevent' ? new (require('./events/sdk').EventBridge)(file) : undefined;
+  if (fn.init !== undefined) {
+    const failure = await runHook(fn.init, server, logger);
+    if (failure !== undefined) {
+      throw new Fatal(`init hook failed: ${failure}`, 1, 'fix the init hook and start again');
+    }
   }
   initialised = true;
-  server.ready(loaded, bridge);
+  server.ready(fn, bridge);
   logger.info('ready', { cold_start_seconds: server.metrics.coldStartMicros / 1e6 });
 }
 
@@ -158,10 +173,19 @@ async function runHook(hook, server, logger) {
   /** @type {NodeJS.Timeout | undefined} */
   let timer;
   const timedOut = new Promise((resolve) => {
-    timer = setTimeout(resolve, HOOK_TIMEOUT_MS, `it did not finish within ${HOOK_TIMEOUT_MS / 1000}s`);
+    timer = setTimeout(
+      resolve,
+      HOOK_TIMEOUT_MS,
+      `it did not finish within ${HOOK_TIMEOUT_MS / 1000}s`,
+    );
   });
   try {
-    return await Promise.race([Promise.resolve().then(() => hook(context)).then(() => undefined), timedOut]);
+    return await Promise.race([
+      Promise.resolve()
+        .then(() => hook(context))
+        .then(() => undefined),
+      timedOut,
+    ]);
   } catch (e) {
     const message = /** @type {{message?: unknown}} */ (e)?.message;
     return typeof message === 'string' ? message : String(e);
@@ -182,11 +206,16 @@ function report(logger, fatal) {
     if (!(cause instanceof Error)) break;
   }
   if (logger.json) {
-    logger.error(fatal.message, { caused_by: causes.length > 0 ? causes : undefined, hint: fatal.hint });
+    logger.error(fatal.message, {
+      caused_by: causes.length > 0 ? causes : undefined,
+      hint: fatal.hint,
+    });
     return;
   }
   let text = `error: ${fatal.message}\n`;
-  if (causes.length > 0) text += `\nCaused by:\n${causes.map((c) => `    ${c.replaceAll('\n', '\n    ')}`).join('\n')}\n`;
+  if (causes.length > 0) {
+    text += `\nCaused by:\n${causes.map((c) => `    ${c.replaceAll('\n', '\n    ')}`).join('\n')}\n`;
+  }
   if (fatal.hint !== undefined) text += `\nhint: ${fatal.hint}\n`;
   process.stderr.write(text);
 }

@@ -102,7 +102,8 @@ class Accept {
     const subtype = e.slice(slash + 1);
     let best;
     for (const r of this.ranges) {
-      const matches = (r.type === '*' || r.type === type) && (r.subtype === '*' || r.subtype === subtype);
+      const matches =
+        (r.type === '*' || r.type === type) && (r.subtype === '*' || r.subtype === subtype);
       if (matches && (best === undefined || specificity(r) > specificity(best))) best = r;
     }
     return best === undefined ? 0 : best.q;
@@ -141,7 +142,10 @@ function parseRange(item) {
   const slash = parts[0].indexOf('/');
   if (slash < 0) return undefined;
   const type = parts[0].slice(0, slash).trim().toLowerCase();
-  const subtype = parts[0].slice(slash + 1).trim().toLowerCase();
+  const subtype = parts[0]
+    .slice(slash + 1)
+    .trim()
+    .toLowerCase();
   if (type === '' || subtype === '' || (type === '*' && subtype !== '*')) return undefined;
   let q = 1;
   for (const param of parts.slice(1)) {

@@ -9,7 +9,9 @@
  * Histogram bounds in seconds: sub-millisecond for in-process handlers up to the
  * contract's 60 s default timeout.
  */
-const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+];
 
 /** The counters of one function server. */
 class Metrics {

@@ -20,7 +20,9 @@ const CLOSE_AFTER = Symbol('close after this response');
 function respond(res, status, headers, body) {
   if (res.socket?.[CLOSE_AFTER] === true) headers.connection = 'close';
   if (body !== undefined && status !== 204 && status !== 304) {
-    headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
+    headers['content-length'] = String(
+      typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength,
+    );
   }
   res.writeHead(status, headers);
   res.end(body);

@@ -12,7 +12,6 @@
 
 const http = require('node:http');
 const net = require('node:net');
-const { setTimeout: sleep } = require('node:timers/promises');
 const { Dispatcher } = require('./dispatch');
 const { Metrics } = require('./metrics');
 const problems = require('./problem');
@@ -94,6 +93,8 @@ class FunctionServer {
    * and open ones closed as they go idle.
    */
   async drain() {
+    // Loaded here rather than at start: every millisecond of start is cold start.
+    const { setTimeout: sleep } = require('node:timers/promises');
     this.state = DRAINING;
     for (const socket of this.connections) socket[CLOSE_AFTER] = true;
     const deadline = performance.now() + this.config.drainSeconds * 1000;
@@ -107,7 +108,9 @@ class FunctionServer {
     const left = Math.max(deadline - performance.now(), 100);
     await Promise.race([closed, sleep(left, undefined, { ref: false })]);
     if (this.metrics.inFlight > 0) {
-      this.logger.warn('drain window ended with requests in flight', { in_flight: this.metrics.inFlight });
+      this.logger.warn('drain window ended with requests in flight', {
+        in_flight: this.metrics.inFlight,
+      });
     }
   }
 
@@ -179,7 +182,9 @@ class FunctionServer {
   onCheckContinue(req, res) {
     const declared = Number(req.headers['content-length']);
     if (declared > this.config.maxBody && !req.url.startsWith('/_/')) {
-      problems.sendProblem(res, problems.payloadTooLarge(this.config.maxBody), { connection: 'close' });
+      problems.sendProblem(res, problems.payloadTooLarge(this.config.maxBody), {
+        connection: 'close',
+      });
       this.metrics.record(413, 0);
       return;
     }
@@ -198,7 +203,9 @@ class FunctionServer {
     if (path !== '/_/live' && path !== '/_/ready' && path !== '/_/metrics') {
       problems.sendProblem(
         res,
-        problems.notFound(`\`${path}\` is not an invoker endpoint: /_/live, /_/ready and /_/metrics are`),
+        problems.notFound(
+          `\`${path}\` is not an invoker endpoint: /_/live, /_/ready and /_/metrics are`,
+        ),
       );
       return;
     }
@@ -208,7 +215,12 @@ class FunctionServer {
       return;
     }
     if (path === '/_/metrics') {
-      respond(res, 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }, this.metrics.render());
+      respond(
+        res,
+        200,
+        { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
+        this.metrics.render(),
+      );
     } else if (path === '/_/live' || this.state === READY) {
       respond(res, 200, { 'content-type': 'text/plain; charset=utf-8' }, 'ok');
     } else {

@@ -7,12 +7,13 @@
  * (it is read for logs, for emitted events and by handlers that propagate it).
  */
 
-const { randomFillSync } = require('node:crypto');
-
 const HEX_ID = /^[0-9a-f]+$/;
 const ZERO = /^0+$/;
 
-/** Random bytes are drawn from a pool refilled in bulk: one system call per 4 KiB. */
+/**
+ * Random bytes are drawn from a pool refilled in bulk: one system call per 4 KiB.
+ * `node:crypto` is loaded with the first refill, not at start.
+ */
 const pool = Buffer.allocUnsafe(4096);
 let offset = pool.length;
 
@@ -23,7 +24,7 @@ let offset = pool.length;
 function randomHex(bytes) {
   for (;;) {
     if (offset + bytes > pool.length) {
-      randomFillSync(pool);
+      require('node:crypto').randomFillSync(pool);
       offset = 0;
     }
     const hex = pool.toString('hex', offset, offset + bytes);

@@ -27,7 +27,11 @@ test('the mode comes from content-type, case-insensitively, batch first', () => 
 });
 
 test('binary attributes are percent-decoded, the body is the data', () => {
-  const r = decodeBinary(['Ce-Subject', 'Euro%20%e2%82%ac', 'ce-myext', '"quoted value"'], 'data', 'text/plain');
+  const r = decodeBinary(
+    ['Ce-Subject', 'Euro%20%e2%82%ac', 'ce-myext', '"quoted value"'],
+    'data',
+    'text/plain',
+  );
   assert.deepEqual(r.attributes, {
     id: '1',
     source: '/s',
@@ -60,7 +64,12 @@ test('binary-mode faults are 400s naming the attribute', () => {
     assert.equal(p.status, 400, attribute);
     assert.equal(p.extensions.attribute, attribute);
   }
-  assert.equal(problemOf(() => binding.decode([...CE.slice(0, 2), 'ce-id', '', ...CE.slice(4)], undefined, Buffer.alloc(0))).extensions.attribute, 'id');
+  assert.equal(
+    problemOf(() =>
+      binding.decode([...CE.slice(0, 2), 'ce-id', '', ...CE.slice(4)], undefined, Buffer.alloc(0)),
+    ).extensions.attribute,
+    'id',
+  );
 });
 
 test('an event format other than json is a 415', () => {
@@ -71,7 +80,17 @@ test('an event format other than json is a 415', () => {
 
 test('binary encoding percent-encodes values and carries datacontenttype as content-type', () => {
   const { headers, body } = binding.encode(
-    { attributes: { id: '1', source: '/s', type: 't', subject: 'Euro € 😀', n: 5, datacontenttype: 'text/plain' }, data: 'hi' },
+    {
+      attributes: {
+        id: '1',
+        source: '/s',
+        type: 't',
+        subject: 'Euro € 😀',
+        n: 5,
+        datacontenttype: 'text/plain',
+      },
+      data: 'hi',
+    },
     'binary',
   );
   assert.deepEqual(headers, {
@@ -87,21 +106,39 @@ test('binary encoding percent-encodes values and carries datacontenttype as cont
 });
 
 test('an event whose data is itself a cloudevents format goes structured', () => {
-  const record = { attributes: { id: '1', source: '/s', type: 't', datacontenttype: 'application/cloudevents+json' }, data: Buffer.from('{}') };
+  const record = {
+    attributes: {
+      id: '1',
+      source: '/s',
+      type: 't',
+      datacontenttype: 'application/cloudevents+json',
+    },
+    data: Buffer.from('{}'),
+  };
   assert.equal(binding.binaryCarries(record), false);
-  assert.equal(binding.encode(record, 'binary').headers['content-type'], 'application/cloudevents+json');
+  assert.equal(
+    binding.encode(record, 'binary').headers['content-type'],
+    'application/cloudevents+json',
+  );
 });
 
 /** The conformance events, as a conformant sender would send them, in both modes. */
 function* conformance() {
-  const dir = path.join(process.env.MOTIF_CONFORMANCE_DIR ?? path.join(__dirname, '../../../../shared/conformance'), 'cloudevents-conformance/yaml');
+  const dir = path.join(
+    process.env.MOTIF_CONFORMANCE_DIR ?? path.join(__dirname, '../../../../shared/conformance'),
+    'cloudevents-conformance/yaml',
+  );
   if (!fs.existsSync(dir)) return;
   for (const file of fs.readdirSync(dir, { recursive: true }).filter((f) => f.endsWith('.yaml'))) {
-    for (const doc of yaml.loadAll(fs.readFileSync(path.join(dir, file), 'utf8'), { schema: yaml.FAILSAFE_SCHEMA })) {
+    for (const doc of yaml.loadAll(fs.readFileSync(path.join(dir, file), 'utf8'), {
+      schema: yaml.FAILSAFE_SCHEMA,
+    })) {
       if (!doc) continue;
       const { Extensions, ...core } = doc.ContextAttributes;
       // A YAML literal block keeps a final line break, which a String must not hold.
-      const attributes = Object.fromEntries(Object.entries({ ...core, ...Extensions }).map(([k, v]) => [k, v.replace(/\n$/, '')]));
+      const attributes = Object.fromEntries(
+        Object.entries({ ...core, ...Extensions }).map(([k, v]) => [k, v.replace(/\n$/, '')]),
+      );
       yield { origin: file, attributes, data: doc.Data };
     }
   }
@@ -111,9 +148,16 @@ test('every conformance event decodes in either mode with each attribute and byt
   let n = 0;
   for (const { origin, attributes, data } of conformance()) {
     const { specversion, datacontenttype, ...rest } = attributes;
-    const raw = Object.entries({ specversion, ...rest }).flatMap(([k, v]) => [`ce-${k}`, percentEncode(v)]);
+    const raw = Object.entries({ specversion, ...rest }).flatMap(([k, v]) => [
+      `ce-${k}`,
+      percentEncode(v),
+    ]);
     if (specversion !== '1.0') {
-      assert.throws(() => binding.decode(raw, datacontenttype, Buffer.from(data ?? '')), (e) => e.attribute === 'specversion', origin);
+      assert.throws(
+        () => binding.decode(raw, datacontenttype, Buffer.from(data ?? '')),
+        (e) => e.attribute === 'specversion',
+        origin,
+      );
       continue;
     }
     const binary = binding.decode(raw, datacontenttype, Buffer.from(data ?? '')).records[0];
@@ -122,7 +166,11 @@ test('every conformance event decodes in either mode with each attribute and byt
     assert.equal(binary.data?.toString(), data, origin);
     const json = datacontenttype === undefined || datacontenttype.includes('json');
     const event = { ...attributes, data: json ? JSON.parse(data) : data };
-    const structured = binding.decode([], 'application/cloudevents+json', Buffer.from(JSON.stringify(event))).records[0];
+    const structured = binding.decode(
+      [],
+      'application/cloudevents+json',
+      Buffer.from(JSON.stringify(event)),
+    ).records[0];
     assert.deepEqual(structured.attributes, expected, origin);
     assert.deepEqual(structured.data, event.data, origin);
     n += 1;

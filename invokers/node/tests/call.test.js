@@ -7,7 +7,10 @@ const { Limiter } = require('../lib/limiter');
 
 test('a synchronous handler gets its outcome at once, a throw included', () => {
   const limiter = new Limiter(0, 0, { queued: 0 });
-  assert.deepEqual(callLimited(limiter, 1000, () => 42), { value: 42 });
+  assert.deepEqual(
+    callLimited(limiter, 1000, () => 42),
+    { value: 42 },
+  );
   const e = new Error('boom');
   assert.deepEqual(
     callLimited(limiter, 1000, () => {
@@ -29,7 +32,10 @@ test('over the slots and a full queue the call is refused', async () => {
   const first = callLimited(limiter, 1000, () => sleep(50, 'first'));
   const second = callLimited(limiter, 1000, async () => 'second');
   assert.equal(gauge.queued, 1);
-  assert.equal(callLimited(limiter, 1000, async () => 'third'), QUEUE_FULL);
+  assert.equal(
+    callLimited(limiter, 1000, async () => 'third'),
+    QUEUE_FULL,
+  );
   assert.deepEqual(await first, { value: 'first' });
   assert.deepEqual(await second, { value: 'second' });
   assert.equal(gauge.queued, 0);
@@ -47,7 +53,9 @@ test('the wait in line counts against the deadline', async () => {
   assert.equal(gauge.queued, 0);
   await first;
   assert.equal(ran, false);
-  assert.deepEqual(await callLimited(limiter, 1000, async () => 'free again'), { value: 'free again' });
+  assert.deepEqual(await callLimited(limiter, 1000, async () => 'free again'), {
+    value: 'free again',
+  });
 });
 
 test('a slot handed to a waiter that just timed out is given back', () => {

@@ -34,7 +34,11 @@ test('bad values name the variable', () => {
     ['MOTIF_HOST', 'localhost'],
     ['MOTIF_MAX_BODY', '-1'],
   ]) {
-    assert.throws(() => fromEnv({ [name]: value }), (e) => e.variable === name && e.message.includes(value), name);
+    assert.throws(
+      () => fromEnv({ [name]: value }),
+      (e) => e.variable === name && e.message.includes(value),
+      name,
+    );
   }
 });
 

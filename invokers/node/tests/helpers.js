@@ -21,7 +21,10 @@ const FIXTURES = path.join(__dirname, 'fixtures');
 async function serve(fn, env = {}) {
   const config = fromEnv({ PORT: '0', MOTIF_HOST: '127.0.0.1', ...env });
   const logs = [];
-  const server = new FunctionServer(config, new Logger(config.jsonLogs, {}, (line) => logs.push(line)));
+  const server = new FunctionServer(
+    config,
+    new Logger(config.jsonLogs, {}, (line) => logs.push(line)),
+  );
   const { port } = await server.listen();
   const loaded = typeof fn === 'function' ? { handle: fn } : fn;
   server.ready(loaded, config.kind === 'cloudevent' ? new EventBridge(__filename) : undefined);
@@ -50,13 +53,22 @@ async function start(module, env = {}) {
     env: { ...process.env, PORT: String(port), MOTIF_HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const proc = { child, url: `http://127.0.0.1:${port}`, output: '', exit: undefined, readiness: [] };
+  const proc = {
+    child,
+    url: `http://127.0.0.1:${port}`,
+    output: '',
+    exit: undefined,
+    readiness: [],
+  };
   child.stdout.on('data', (d) => (proc.output += d));
   child.stderr.on('data', (d) => (proc.output += d));
   const exited = new Promise((resolve) => child.on('exit', (code) => resolve((proc.exit = code))));
   proc.exited = exited;
   for (let i = 0; i < 300 && proc.exit === undefined; i += 1) {
-    const status = await fetch(`${proc.url}/_/ready`).then((r) => r.status, () => 0);
+    const status = await fetch(`${proc.url}/_/ready`).then(
+      (r) => r.status,
+      () => 0,
+    );
     proc.readiness.push(status);
     if (status === 200) return proc;
     await new Promise((r) => setTimeout(r, 20));

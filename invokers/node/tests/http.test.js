@@ -13,8 +13,23 @@ test('the handler sees method, path, raw query, every header value and the body'
     return 'ok';
   });
   t.after(() => s.close());
-  const headers = ['X-Many', 'a', 'x-many', 'b', 'Connection', 'x-hop', 'x-hop', 'secret', 'Content-Type', 'text/plain'];
-  const res = await request(`${s.url}/orders/42?expand=all&x=1`, { method: 'PUT', headers, body: '{"a":1}' });
+  const headers = [
+    'X-Many',
+    'a',
+    'x-many',
+    'b',
+    'Connection',
+    'x-hop',
+    'x-hop',
+    'secret',
+    'Content-Type',
+    'text/plain',
+  ];
+  const res = await request(`${s.url}/orders/42?expand=all&x=1`, {
+    method: 'PUT',
+    headers,
+    body: '{"a":1}',
+  });
   assert.equal(res.status, 200);
   assert.equal(seen.method, 'PUT');
   assert.equal(seen.path, '/orders/42');
@@ -38,24 +53,51 @@ test('a body without content-type is said to be application/octet-stream', async
 });
 
 test('a body alone gets a status and content type from what it is', async (t) => {
-  const bodies = { text: 'hi', bytes: Buffer.from([1, 2]), object: { a: [1] }, nothing: undefined, number: 7 };
+  const bodies = {
+    text: 'hi',
+    bytes: Buffer.from([1, 2]),
+    object: { a: [1] },
+    nothing: undefined,
+    number: 7,
+  };
   const s = await serve((request) => bodies[request.path.slice(1)]);
   t.after(() => s.close());
   const get = async (name) => {
     const res = await fetch(`${s.url}/${name}`);
-    return [res.status, res.headers.get('content-type'), Buffer.from(await res.arrayBuffer()).toString('hex')];
+    return [
+      res.status,
+      res.headers.get('content-type'),
+      Buffer.from(await res.arrayBuffer()).toString('hex'),
+    ];
   };
-  assert.deepEqual(await get('text'), [200, 'text/plain; charset=utf-8', Buffer.from('hi').toString('hex')]);
+  assert.deepEqual(await get('text'), [
+    200,
+    'text/plain; charset=utf-8',
+    Buffer.from('hi').toString('hex'),
+  ]);
   assert.deepEqual(await get('bytes'), [200, 'application/octet-stream', '0102']);
-  assert.deepEqual(await get('object'), [200, 'application/json', Buffer.from('{"a":[1]}').toString('hex')]);
+  assert.deepEqual(await get('object'), [
+    200,
+    'application/json',
+    Buffer.from('{"a":[1]}').toString('hex'),
+  ]);
   assert.deepEqual(await get('nothing'), [204, null, '']);
-  assert.deepEqual(await get('number'), [200, 'application/json', Buffer.from('7').toString('hex')]);
+  assert.deepEqual(await get('number'), [
+    200,
+    'application/json',
+    Buffer.from('7').toString('hex'),
+  ]);
 });
 
 test('a response object sets status and headers; hop-by-hop headers are dropped', async (t) => {
   const s = await serve(() => ({
     status: 201,
-    headers: { 'Content-Type': 'text/csv', 'x-many': ['a', 'b'], connection: 'close', 'content-length': '999' },
+    headers: {
+      'Content-Type': 'text/csv',
+      'x-many': ['a', 'b'],
+      connection: 'close',
+      'content-length': '999',
+    },
     body: 'a,b',
   }));
   t.after(() => s.close());
@@ -81,7 +123,9 @@ test('a thrown error is a 500 problem with its message and no stack; the stack i
     throw new Error('boom');
   });
   t.after(() => s.close());
-  const res = await fetch(s.url, { headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' } });
+  const res = await fetch(s.url, {
+    headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+  });
   assert.equal(res.status, 500);
   assert.equal(res.headers.get('content-type'), 'application/problem+json');
   const problem = await res.json();
@@ -108,7 +152,10 @@ test('an error with a status of 400-599 keeps it', async (t) => {
   assert.equal(notFound.status, 404);
   assert.equal((await notFound.json()).type, 'https://motif.dev/problems/not-found');
   const teapot = await fetch(`${s.url}/teapot`);
-  assert.deepEqual([teapot.status, (await teapot.json()).type], [418, 'https://motif.dev/problems/function-error']);
+  assert.deepEqual(
+    [teapot.status, (await teapot.json()).type],
+    [418, 'https://motif.dev/problems/function-error'],
+  );
   const json = await fetch(`${s.url}/json`, { method: 'POST', body: '{nope' });
   assert.equal(json.status, 400);
   assert.match((await json.json()).detail, /not valid JSON/);
@@ -119,7 +166,10 @@ test('a response that cannot be sent is a 500 saying why', async (t) => {
     request.path === '/status' ? { status: 99 } : { headers: { 'bad header': 'x' }, body: '' },
   );
   t.after(() => s.close());
-  for (const [path, why] of [['/status', /status `99`/], ['/header', /header `bad header`/]]) {
+  for (const [path, why] of [
+    ['/status', /status `99`/],
+    ['/header', /header `bad header`/],
+  ]) {
     const res = await fetch(`${s.url}${path}`);
     assert.equal(res.status, 500);
     assert.match((await res.json()).detail, why);
@@ -133,7 +183,10 @@ test('a success of a type accept excludes is a 406; errors pass as they are', as
   });
   t.after(() => s.close());
   assert.equal((await fetch(s.url, { headers: { accept: 'application/json' } })).status, 406);
-  assert.equal((await fetch(s.url, { headers: { accept: 'application/json;q=0.9, text/*' } })).status, 200);
+  assert.equal(
+    (await fetch(s.url, { headers: { accept: 'application/json;q=0.9, text/*' } })).status,
+    200,
+  );
   assert.equal((await fetch(`${s.url}/fail`, { headers: { accept: 'text/html' } })).status, 500);
 });
 
@@ -147,13 +200,21 @@ test('the context carries the names, the deadline and the trace of the request',
   );
   t.after(() => s.close());
   const before = Date.now();
-  await fetch(s.url, { headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', tracestate: 'a=b' } });
+  await fetch(s.url, {
+    headers: {
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      tracestate: 'a=b',
+    },
+  });
   assert.equal(context.functionName, 'fn');
   assert.equal(context.service, 'svc');
   assert.equal(context.revision, 'svc-00001');
   assert.equal(context.configuration, undefined);
   assert.ok(context.deadline >= before + 5000 && context.deadline <= Date.now() + 5000);
-  assert.match(context.traceparent, /^00-0af7651916cd43dd8448eb211c80319c-(?!b7ad6b7169203331)[0-9a-f]{16}-01$/);
+  assert.match(
+    context.traceparent,
+    /^00-0af7651916cd43dd8448eb211c80319c-(?!b7ad6b7169203331)[0-9a-f]{16}-01$/,
+  );
   assert.equal(context.tracestate, 'a=b');
 });
 
@@ -165,7 +226,9 @@ test('context.log writes lines carrying the trace id', async (t) => {
     { MOTIF_LOG: 'json', K_REVISION: 'r-1' },
   );
   t.after(() => s.close());
-  await fetch(s.url, { headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' } });
+  await fetch(s.url, {
+    headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+  });
   const line = JSON.parse(s.logs.find((l) => l.includes('handled')));
   assert.equal(line.level, 'INFO');
   assert.equal(line.message, 'handled');

@@ -43,7 +43,10 @@ test('sigterm drains the request in flight, runs the shutdown hook and exits 0',
 test('a bad setting exits 2 naming it, with a hint', async () => {
   const f = await start(LIFECYCLE, { MOTIF_TIMEOUT: 'soon' });
   assert.equal(f.exit, 2);
-  assert.match(f.output, /^error: MOTIF_TIMEOUT=`soon` is not valid: expected a whole number of seconds above 0$/m);
+  assert.match(
+    f.output,
+    /^error: MOTIF_TIMEOUT=`soon` is not valid: expected a whole number of seconds above 0$/m,
+  );
   assert.match(f.output, /^hint: set MOTIF_TIMEOUT/m);
 });
 
@@ -60,7 +63,10 @@ test('json logs are one object a line, naming the revision', async () => {
   const f = await start(LIFECYCLE, { MOTIF_LOG: 'json', K_REVISION: 'fn-00001' });
   f.child.kill('SIGTERM');
   await f.exited;
-  const lines = f.output.trim().split('\n').filter((l) => !l.includes('shutdown hook ran'));
+  const lines = f.output
+    .trim()
+    .split('\n')
+    .filter((l) => !l.includes('shutdown hook ran'));
   assert.ok(lines.length >= 3);
   for (const line of lines) assert.equal(JSON.parse(line).k_revision, 'fn-00001', line);
 });

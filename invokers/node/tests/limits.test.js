@@ -14,7 +14,10 @@ test('a body over the limit is read to its end before the 413, so the client see
   // Answered and closed early, with the body still coming, the connection would be
   // reset under a client that writes its whole request before it reads (Python's
   // http.client gets a broken pipe instead of the 413).
-  const { answer, partsBeforeAnswer } = await raw(s.port, [post(65536) + 'x'.repeat(2048), 'x'.repeat(65536 - 2048)]);
+  const { answer, partsBeforeAnswer } = await raw(s.port, [
+    post(65536) + 'x'.repeat(2048),
+    'x'.repeat(65536 - 2048),
+  ]);
   assert.equal(partsBeforeAnswer, 2);
   assert.match(answer, /^HTTP\/1\.1 413 /);
   assert.match(answer, /"limit":1024/);
@@ -32,7 +35,8 @@ test('a body at the limit is served', async (t) => {
 test('a chunked body that grows over the limit is a 413', async (t) => {
   const s = await serve((request) => request.body, { MOTIF_MAX_BODY: '10' });
   t.after(() => s.close());
-  const chunked = 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n';
+  const chunked =
+    'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n';
   assert.match((await raw(s.port, [chunked])).answer, /^HTTP\/1\.1 413 /);
 });
 

@@ -4,7 +4,12 @@ const assert = require('node:assert/strict');
 const { Accept, isJson, isTextual } = require('../lib/media');
 
 test('json and text types are classified', () => {
-  for (const json of ['application/json', 'Application/JSON; charset=utf-8', 'text/json', 'application/vnd.x+json']) {
+  for (const json of [
+    'application/json',
+    'Application/JSON; charset=utf-8',
+    'text/json',
+    'application/vnd.x+json',
+  ]) {
     assert.ok(isJson(json), json);
   }
   for (const not of ['text/plain', 'application/octet-stream', 'json', 'application/jsonx']) {

@@ -8,7 +8,10 @@ const bridge = new EventBridge(__filename);
 const attributes = { id: '1', source: '/s', type: 't' };
 
 test('a handler receives the sdk CloudEvent, frozen, with no attribute invented', () => {
-  const event = bridge.toEvent({ attributes: { ...attributes, subject: 'café' }, data: undefined }, 'binary');
+  const event = bridge.toEvent(
+    { attributes: { ...attributes, subject: 'café' }, data: undefined },
+    'binary',
+  );
   assert.ok(event instanceof CloudEvent);
   assert.ok(Object.isFrozen(event));
   assert.equal(event.specversion, '1.0');
@@ -19,7 +22,13 @@ test('a handler receives the sdk CloudEvent, frozen, with no attribute invented'
 });
 
 test('a received event writes itself in the json event format', () => {
-  const event = bridge.toEvent({ attributes: { ...attributes, datacontenttype: 'application/octet-stream' }, data: Buffer.from([0, 1]) }, 'binary');
+  const event = bridge.toEvent(
+    {
+      attributes: { ...attributes, datacontenttype: 'application/octet-stream' },
+      data: Buffer.from([0, 1]),
+    },
+    'binary',
+  );
   assert.deepEqual(JSON.parse(JSON.stringify(event)), {
     specversion: '1.0',
     ...attributes,
@@ -30,17 +39,27 @@ test('a received event writes itself in the json event format', () => {
 
 test('binary-mode data arrives parsed for json, as text for utf-8 text, else as a buffer', () => {
   const data = (datacontenttype, body) =>
-    bridge.toEvent({ attributes: { ...attributes, ...(datacontenttype && { datacontenttype }) }, data: Buffer.from(body) }, 'binary').data;
+    bridge.toEvent(
+      {
+        attributes: { ...attributes, ...(datacontenttype && { datacontenttype }) },
+        data: Buffer.from(body),
+      },
+      'binary',
+    ).data;
   assert.deepEqual(data('application/vnd.x+json', '{"a":1}'), { a: 1 });
   assert.equal(data('text/plain; charset=utf-8', 'hé'), 'hé');
   assert.ok(Buffer.isBuffer(data('text/plain; charset=latin1', 'h\xe9')));
   assert.ok(Buffer.isBuffer(data('application/octet-stream', 'x')));
   assert.ok(Buffer.isBuffer(data(undefined, '{"a":1}')));
-  assert.throws(() => data('application/json', '{nope'), (e) => e.problem().status === 400);
+  assert.throws(
+    () => data('application/json', '{nope'),
+    (e) => e.problem().status === 400,
+  );
 });
 
 test('structured data arrives as it was written; data_base64 as a buffer', () => {
-  const data = (datacontenttype, d) => bridge.toEvent({ attributes: { ...attributes, datacontenttype }, data: d }, 'structured').data;
+  const data = (datacontenttype, d) =>
+    bridge.toEvent({ attributes: { ...attributes, datacontenttype }, data: d }, 'structured').data;
   assert.deepEqual(data('application/json', { a: 1 }), { a: 1 });
   assert.equal(data('text/plain', 'hi'), 'hi');
   assert.deepEqual(data('application/octet-stream', 'hi'), Buffer.from('hi'));
@@ -48,12 +67,21 @@ test('structured data arrives as it was written; data_base64 as a buffer', () =>
 });
 
 test('a received event returned unchanged keeps the bytes it came with', () => {
-  const record = { attributes: { ...attributes, datacontenttype: 'application/json' }, data: Buffer.from('{ "a" : 1 }') };
+  const record = {
+    attributes: { ...attributes, datacontenttype: 'application/json' },
+    data: Buffer.from('{ "a" : 1 }'),
+  };
   assert.equal(bridge.fromReturned(bridge.toEvent(record, 'binary')), record);
 });
 
 test('a plain object of attributes makes a reply, with a fresh id', () => {
-  const r = bridge.fromReturned({ source: '/s', type: 't', myext: 7, when: new Date(0), data: { a: 1 } });
+  const r = bridge.fromReturned({
+    source: '/s',
+    type: 't',
+    myext: 7,
+    when: new Date(0),
+    data: { a: 1 },
+  });
   assert.match(r.attributes.id, /^[0-9a-f-]{36}$/);
   assert.equal(r.attributes.myext, 7);
   assert.equal(r.attributes.when, '1970-01-01T00:00:00.000Z');
@@ -63,7 +91,9 @@ test('a plain object of attributes makes a reply, with a fresh id', () => {
 });
 
 test('an sdk-made event with bytes replies with those bytes', () => {
-  const r = bridge.fromReturned(new CloudEvent({ source: '/s', type: 't', data: Buffer.from([7]) }));
+  const r = bridge.fromReturned(
+    new CloudEvent({ source: '/s', type: 't', data: Buffer.from([7]) }),
+  );
   assert.deepEqual(Buffer.from(r.data), Buffer.from([7]));
   assert.equal(r.attributes.data_base64, undefined);
 });

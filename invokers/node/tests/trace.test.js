@@ -37,6 +37,9 @@ test('an invalid traceparent starts a new trace without its tracestate', () => {
 });
 
 test('later versions are read forward-compatibly', () => {
-  const t = new TraceContext('01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-what-ever', undefined);
+  const t = new TraceContext(
+    '01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-what-ever',
+    undefined,
+  );
   assert.equal(t.parentId, 'b7ad6b7169203331');
 });

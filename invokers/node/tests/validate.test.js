@@ -6,14 +6,32 @@ const v = require('../lib/events/validate');
 test('names are lower-case letters and digits', () => {
   for (const ok of ['id', 'comexampleextension1', 'a', '0']) v.name(ok);
   for (const bad of ['', 'Id', 'my-ext', 'my_ext', 'my.ext', 'é']) {
-    assert.throws(() => v.name(bad), (e) => e.attribute === bad, bad);
+    assert.throws(
+      () => v.name(bad),
+      (e) => e.attribute === bad,
+      bad,
+    );
   }
 });
 
 test('strings refuse control characters, lone surrogates and noncharacters', () => {
   v.string('subject', 'Euro € 😀');
-  for (const bad of ['a\u0000', 'tab\t', '\u007f', '\u0085', '\ufdd0', '\ufffe', '\u{1ffff}', 'x\ud800', '\udc00y']) {
-    assert.throws(() => v.string('subject', bad), (e) => e.attribute === 'subject', JSON.stringify(bad));
+  for (const bad of [
+    'a\u0000',
+    'tab\t',
+    '\u007f',
+    '\u0085',
+    '\ufdd0',
+    '\ufffe',
+    '\u{1ffff}',
+    'x\ud800',
+    '\udc00y',
+  ]) {
+    assert.throws(
+      () => v.string('subject', bad),
+      (e) => e.attribute === 'subject',
+      JSON.stringify(bad),
+    );
   }
 });
 
@@ -38,11 +56,31 @@ test('uri-references accept relative and absolute forms', () => {
     v.uriReference('source', ok);
   }
   for (const bad of [
-    '', 'has space', '%zz', 'a%2', '<tag>', '1http://x', 'a#b#c', 'a[b]', 'x?a[1]', '/s#[1]',
-    'http://x:abc/', 'http://a@b@c/', 'http://[::1/x', 'http://[zz]/x', 'http://[]/x',
-    'http://[::1]x/', 'http://a[::1]/', '//a:b:c/', 'café',
+    '',
+    'has space',
+    '%zz',
+    'a%2',
+    '<tag>',
+    '1http://x',
+    'a#b#c',
+    'a[b]',
+    'x?a[1]',
+    '/s#[1]',
+    'http://x:abc/',
+    'http://a@b@c/',
+    'http://[::1/x',
+    'http://[zz]/x',
+    'http://[]/x',
+    'http://[::1]x/',
+    'http://a[::1]/',
+    '//a:b:c/',
+    'café',
   ]) {
-    assert.throws(() => v.uriReference('source', bad), (e) => e.attribute === 'source', bad);
+    assert.throws(
+      () => v.uriReference('source', bad),
+      (e) => e.attribute === 'source',
+      bad,
+    );
   }
 });
 
@@ -50,7 +88,11 @@ test('uris must be absolute, without a fragment', () => {
   v.uri('dataschema', 'https://example.com/schema.json');
   v.uri('dataschema', 'urn:x:y');
   for (const bad of ['/schema.json', 'schema.json', 'https://e.com/s#frag', '', 'urn:x[1]']) {
-    assert.throws(() => v.uri('dataschema', bad), (e) => e.attribute === 'dataschema', bad);
+    assert.throws(
+      () => v.uri('dataschema', bad),
+      (e) => e.attribute === 'dataschema',
+      bad,
+    );
   }
 });
 
@@ -73,10 +115,22 @@ test('timestamps follow rfc 3339', () => {
     v.timestamp('time', ok);
   }
   for (const bad of [
-    '2018-04-05', '2018-04-05T17:31:00', 'yesterday', '2018-13-05T17:31:00Z',
-    '2018-04-05 17:31:00Z', '2018-04-05X17:31:00Z', '2018-04-0517:31:00Z',
-    '2023-02-29T00:00:00Z', '2018-04-31T00:00:00Z', '2018-04-05T24:00:00Z', '2018-04-05T17:31:00+0200',
+    '2018-04-05',
+    '2018-04-05T17:31:00',
+    'yesterday',
+    '2018-13-05T17:31:00Z',
+    '2018-04-05 17:31:00Z',
+    '2018-04-05X17:31:00Z',
+    '2018-04-0517:31:00Z',
+    '2023-02-29T00:00:00Z',
+    '2018-04-31T00:00:00Z',
+    '2018-04-05T24:00:00Z',
+    '2018-04-05T17:31:00+0200',
   ]) {
-    assert.throws(() => v.timestamp('time', bad), (e) => e.attribute === 'time', bad);
+    assert.throws(
+      () => v.timestamp('time', bad),
+      (e) => e.attribute === 'time',
+      bad,
+    );
   }
 });

@@ -105,7 +105,9 @@ function decodeBinary(rawHeaders, contentType, body) {
   }
   const missing = REQUIRED.filter((name) => !seen.has(name)).map((name) => `ce-${name}`);
   if (missing.length > 0) throw notACloudEvent(missing);
-  if (specversion !== json.SPEC_VERSION) throw unsupportedSpecVersion(/** @type {string} */ (specversion));
+  if (specversion !== json.SPEC_VERSION) {
+    throw unsupportedSpecVersion(/** @type {string} */ (specversion));
+  }
   if (contentType !== undefined) {
     if (!VISIBLE_ASCII.test(contentType)) {
       throw invalid('datacontenttype', '(Content-Type) is not visible ASCII');
@@ -124,7 +126,9 @@ function decodeBinary(rawHeaders, contentType, body) {
  */
 function binaryCarries(record) {
   const ct = record.attributes.datacontenttype;
-  return !(typeof ct === 'string' && media.startsWithIgnoreCase(ct.trimStart(), 'application/cloudevents'));
+  return !(
+    typeof ct === 'string' && media.startsWithIgnoreCase(ct.trimStart(), 'application/cloudevents')
+  );
 }
 
 /**
@@ -159,7 +163,9 @@ function encodeBinary(record) {
   const headers = { 'ce-specversion': json.SPEC_VERSION };
   const { attributes } = record;
   for (const name of Object.keys(attributes)) {
-    if (name !== 'datacontenttype') headers[`ce-${name}`] = percent.encode(String(attributes[name]));
+    if (name !== 'datacontenttype') {
+      headers[`ce-${name}`] = percent.encode(String(attributes[name]));
+    }
   }
   const { body, contentType } = json.dataBody(record);
   if (contentType !== undefined) headers['content-type'] = contentType;

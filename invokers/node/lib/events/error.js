@@ -5,7 +5,7 @@
  * unsupported event format).
  */
 
-const { Problem } = require('../problem');
+const { Problem, unsupportedMediaType } = require('../problem');
 
 /** An event that breaks a rule of CloudEvents 1.0.2, or a request that carries none. */
 class EventError extends Error {
@@ -24,30 +24,25 @@ class EventError extends Error {
 
   /** The problem the contract answers this error with. */
   problem() {
-    /** @type {Record<string, unknown>} */
-    const extensions = {};
     let p;
     if (this.unsupportedFormat) {
-      p = new Problem(415, 'unsupported-media-type', 'Unsupported media type', this.message, extensions);
+      p = unsupportedMediaType(this.message);
     } else if (this.missing !== undefined) {
-      extensions.missing = this.missing;
-      p = new Problem(
-        400,
-        'not-a-cloudevent',
-        'Not a CloudEvent',
-        `${this.message}; send a CloudEvent in binary mode (ce- headers) or structured mode (Content-Type: application/cloudevents+json)`,
-        extensions,
-      );
+      const detail = `${this.message}; send a CloudEvent in binary mode (ce- headers) or structured mode (Content-Type: application/cloudevents+json)`;
+      p = new Problem(400, 'not-a-cloudevent', 'Not a CloudEvent', detail, {
+        missing: this.missing,
+      });
     } else {
-      p = new Problem(400, 'invalid-event', 'Invalid CloudEvent', this.message, extensions);
+      p = new Problem(400, 'invalid-event', 'Invalid CloudEvent', this.message);
     }
-    if (this.attribute !== undefined) extensions.attribute = this.attribute;
+    if (this.attribute !== undefined) p.extensions.attribute = this.attribute;
     return p;
   }
 }
 
 /** @param {string} name @param {string} reason a fragment that follows the name */
-const invalid = (name, reason) => new EventError(`attribute \`${name}\` ${reason}`, { attribute: name });
+const invalid = (name, reason) =>
+  new EventError(`attribute \`${name}\` ${reason}`, { attribute: name });
 /** @param {string} name */
 const missingAttribute = (name) =>
   new EventError(`missing required attribute \`${name}\``, { attribute: name });

@@ -35,8 +35,18 @@ const validate = require('./validate');
 const SPEC_VERSION = '1.0';
 
 /** The attributes the core specification defines. */
-const CORE = new Set(['id', 'source', 'specversion', 'type', 'datacontenttype', 'dataschema', 'subject', 'time']);
+const CORE = new Set([
+  'id',
+  'source',
+  'specversion',
+  'type',
+  'datacontenttype',
+  'dataschema',
+  'subject',
+  'time',
+]);
 
+/** Standard base64 with padding, as the JSON format's `data_base64` holds (RFC 4648 §4). */
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /**
@@ -112,9 +122,8 @@ function fromJson(json) {
   for (const name of ['id', 'source', 'type']) {
     if (attributes[name] === undefined) throw missingAttribute(name);
   }
-  const record = { attributes, data };
   validateAttributes(attributes);
-  return record;
+  return { attributes, data };
 }
 
 /**
@@ -252,14 +261,18 @@ function dataBody({ attributes, data }) {
   const ct = /** @type {string | undefined} */ (attributes.datacontenttype);
   if (data === undefined) return { body: '', contentType: ct };
   if (data instanceof Uint8Array) return { body: data, contentType: ct };
-  if (ct === undefined || isJson(ct)) return { body: stringify(data), contentType: ct ?? 'application/json' };
+  if (ct === undefined || isJson(ct)) {
+    return { body: stringify(data), contentType: ct ?? 'application/json' };
+  }
   if (typeof data !== 'string') throw notText(ct);
   return { body: data, contentType: ct };
 }
 
 /** @param {string} ct */
 function notText(ct) {
-  return invalidData(`\`data\` must be a string or bytes when datacontenttype is \`${ct}\`, which is not JSON`);
+  return invalidData(
+    `\`data\` must be a string or bytes when datacontenttype is \`${ct}\`, which is not JSON`,
+  );
 }
 
 /** @param {unknown} value */
@@ -270,7 +283,9 @@ function stringify(value) {
   } catch (e) {
     throw invalidData(`\`data\` cannot be written as JSON: ${/** @type {Error} */ (e).message}`);
   }
-  if (text === undefined) throw invalidData(`\`data\` cannot be written as JSON: it is ${typeof value}`);
+  if (text === undefined) {
+    throw invalidData(`\`data\` cannot be written as JSON: it is ${typeof value}`);
+  }
   return text;
 }
 
@@ -285,6 +300,7 @@ function isJsonText(text) {
 }
 
 module.exports = {
+  BASE64,
   CORE,
   SPEC_VERSION,
   batchFromJson,

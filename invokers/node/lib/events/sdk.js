@@ -23,7 +23,6 @@ const validate = require('./validate');
 
 const UTF8_CHARSET = /^(?:utf-?8|us-ascii)$/i;
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)/i;
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /**
  * Loads the SDK the function itself would load (so that `instanceof CloudEvent` holds in
@@ -109,7 +108,7 @@ class EventBridge {
       if (attributes[name] === undefined) throw missingAttribute(name);
     }
     if (data === undefined && dataBase64 !== undefined) {
-      if (typeof dataBase64 !== 'string' || !BASE64.test(dataBase64)) {
+      if (typeof dataBase64 !== 'string' || !json.BASE64.test(dataBase64)) {
         throw invalidData('`data_base64` is not valid base64');
       }
       data = Buffer.from(dataBase64, 'base64');
@@ -148,7 +147,9 @@ function extensionValue(name, value) {
  */
 function asBytes(data) {
   if (data instanceof Uint8Array) return data;
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (ArrayBuffer.isView(data)) {
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  }
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   return data;
 }
@@ -161,7 +162,9 @@ function bodyData({ attributes, data }) {
     try {
       return JSON.parse(data.toString('utf8'));
     } catch (e) {
-      throw invalidData(`the body is not the JSON its Content-Type \`${ct}\` says: ${/** @type {Error} */ (e).message}`);
+      throw invalidData(
+        `the body is not the JSON its Content-Type \`${ct}\` says: ${/** @type {Error} */ (e).message}`,
+      );
     }
   }
   if (isTextual(ct) && UTF8_CHARSET.test(CHARSET.exec(ct)?.[1] ?? 'utf-8') && isUtf8(data)) {

@@ -32,7 +32,10 @@ function string(attr, value) {
   const found = DISALLOWED.exec(value);
   if (found !== null) {
     const code = /** @type {number} */ (found[0].codePointAt(0));
-    throw invalid(attr, `contains the disallowed character U+${code.toString(16).toUpperCase().padStart(4, '0')}`);
+    throw invalid(
+      attr,
+      `contains the disallowed character U+${code.toString(16).toUpperCase().padStart(4, '0')}`,
+    );
   }
 }
 
@@ -194,7 +197,10 @@ function timestamp(attr, value) {
     offsetHour <= 23 &&
     offsetMinute <= 59;
   if (!valid) {
-    throw invalid(attr, 'is not an RFC 3339 timestamp: expected YYYY-MM-DDThh:mm:ss[.frac](Z|±hh:mm)');
+    throw invalid(
+      attr,
+      'is not an RFC 3339 timestamp: expected YYYY-MM-DDThh:mm:ss[.frac](Z|±hh:mm)',
+    );
   }
 }
 

@@ -61,7 +61,10 @@ class FunctionRequest {
     try {
       return JSON.parse(this.text());
     } catch (e) {
-      throw new StatusError(400, `the request body is not valid JSON: ${/** @type {Error} */ (e).message}`);
+      throw new StatusError(
+        400,
+        `the request body is not valid JSON: ${/** @type {Error} */ (e).message}`,
+      );
     }
   }
 }
@@ -76,7 +79,9 @@ function functionRequest(req, body) {
   const url = req.url;
   const q = url.indexOf('?');
   const headers = handlerHeaders(req.rawHeaders);
-  if (body.length > 0 && headers['content-type'] === undefined) headers['content-type'] = OCTET_STREAM;
+  if (body.length > 0 && headers['content-type'] === undefined) {
+    headers['content-type'] = OCTET_STREAM;
+  }
   return new FunctionRequest(
     req.method,
     q < 0 ? url : url.slice(0, q),
@@ -100,7 +105,9 @@ function handlerHeaders(raw) {
     const name = raw[i].toLowerCase();
     const value = raw[i + 1];
     if (HOP_BY_HOP.has(name) || name.charCodeAt(0) === 0x3a) {
-      if (name === 'connection') connection = connection === undefined ? value : `${connection},${value}`;
+      if (name === 'connection') {
+        connection = connection === undefined ? value : `${connection},${value}`;
+      }
       continue;
     }
     const previous = headers[name];
@@ -114,4 +121,4 @@ function handlerHeaders(raw) {
   return headers;
 }
 
-module.exports = { FunctionRequest, HOP_BY_HOP, StatusError, functionRequest };
+module.exports = { FunctionRequest, HOP_BY_HOP, functionRequest };

@@ -39,10 +39,15 @@ function sendResult(res, value, accept) {
     throw new InvalidResponse(`status \`${String(status)}\` is not a whole number from 200 to 599`);
   }
   const headers = headersOf(response.headers);
-  if (body !== undefined && headers['content-type'] === undefined) headers['content-type'] = defaultType;
+  if (body !== undefined && headers['content-type'] === undefined) {
+    headers['content-type'] = defaultType;
+  }
   const type = headers['content-type'];
   if (status < 300 && typeof type === 'string' && !Accept.parse(accept).allows(type)) {
-    return sendProblem(res, notAcceptable(`the function responded with \`${type}\`, which Accept does not allow`));
+    return sendProblem(
+      res,
+      notAcceptable(`the function responded with \`${type}\`, which Accept does not allow`),
+    );
   }
   return respond(res, status, headers, body);
 }
@@ -74,16 +79,23 @@ function bodyOf(body) {
   if (typeof body === 'string') return [body, 'text/plain; charset=utf-8'];
   if (body instanceof Uint8Array) return [body, 'application/octet-stream'];
   if (ArrayBuffer.isView(body)) {
-    return [new Uint8Array(body.buffer, body.byteOffset, body.byteLength), 'application/octet-stream'];
+    return [
+      new Uint8Array(body.buffer, body.byteOffset, body.byteLength),
+      'application/octet-stream',
+    ];
   }
   if (body instanceof ArrayBuffer) return [new Uint8Array(body), 'application/octet-stream'];
   let json;
   try {
     json = JSON.stringify(body);
   } catch (e) {
-    throw new InvalidResponse(`the body cannot be written as JSON: ${/** @type {Error} */ (e).message}`);
+    throw new InvalidResponse(
+      `the body cannot be written as JSON: ${/** @type {Error} */ (e).message}`,
+    );
   }
-  if (json === undefined) throw new InvalidResponse(`the body cannot be written as JSON: it is ${typeof body}`);
+  if (json === undefined) {
+    throw new InvalidResponse(`the body cannot be written as JSON: it is ${typeof body}`);
+  }
   return [json, 'application/json'];
 }
 
@@ -97,7 +109,9 @@ function headersOf(given) {
   /** @type {Record<string, string | string[]>} */
   const headers = {};
   if (given === undefined || given === null) return headers;
-  if (typeof given !== 'object') throw new InvalidResponse('`headers` must be an object of names and values');
+  if (typeof given !== 'object') {
+    throw new InvalidResponse('`headers` must be an object of names and values');
+  }
   for (const [rawName, rawValue] of Object.entries(given)) {
     const name = rawName.toLowerCase();
     if (HOP_BY_HOP.has(name) || name === 'content-length' || rawValue === undefined) continue;
@@ -106,7 +120,9 @@ function headersOf(given) {
       http.validateHeaderName(name);
       for (const v of Array.isArray(value) ? value : [value]) http.validateHeaderValue(name, v);
     } catch (e) {
-      throw new InvalidResponse(`header \`${rawName}\` cannot be sent: ${/** @type {Error} */ (e).message}`);
+      throw new InvalidResponse(
+        `header \`${rawName}\` cannot be sent: ${/** @type {Error} */ (e).message}`,
+      );
     }
     headers[name] = value;
   }

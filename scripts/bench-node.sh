@@ -1,0 +1,394 @@
+#!/usr/bin/env bash
+# The motif Node invoker (invokers/node) against faas-js-runtime, the Node runtime of
+# Knative Functions: requests/s and p99 of the same echo functions, same machine, same
+# load generator (wrk), same run; then the cold start of both. See BENCHMARKS.md.
+#
+# Method, as scripts/bench-runtime.sh and shared/research/peers-bench.md, so figures compare:
+#   - two scenarios: `http` (tests/bench/lua/post.lua: a POST of 100 bytes of JSON, echoed)
+#     and `ce` (tests/bench/lua/ce.lua: the same body as a binary-mode CloudEvent, the
+#     event echoed);
+#   - two servers: `motif` (`node invokers/node/bin/motif-node.js FUNCTION`) and `faas`
+#     (`node …/faas-js-runtime/bin/cli.js FUNCTION --port P`, the README's
+#     `npx faas-js-runtime`), with the echo functions written below into $SCRATCH;
+#     faas-js-runtime is installed there (pinned, FAAS_JS_RUNTIME_VERSION), never into
+#     invokers/node;
+#   - ROUNDS rounds; in each, for each scenario, each server in turn (which one goes first
+#     alternates between rounds): start it on a free loopback port, check one request by
+#     hand with curl, warm up (wrk, WARMUP), measure (wrk --latency, DURATION), stop it;
+#   - cold start: the time from spawn to the first 200 on the readiness path (motif:
+#     /_/ready, 200 once the function is loaded and its init hook ran; faas-js-runtime:
+#     /health/readiness), by tests/bench's `first-request` (attempts 1 ms apart), COLD_RUNS
+#     runs per server and kind after one unmeasured start, the servers in turn. faas-js-
+#     runtime takes its port as --port, so it is started through `sh -c 'exec …'`.
+#     When NODE_EXTRA_CA_CERTS is set (it is on the machine of BENCHMARKS.md), every Node
+#     process reads those certificates before running any JavaScript; the cold start is
+#     then measured both with the environment as it is and without that variable.
+#
+# Prints markdown tables of medians on stdout; progress goes to stderr. Raw wrk output,
+# server logs and cold-start runs are kept in $OUT.
+#
+# Settings (environment): ROUNDS=3 DURATION=10s WARMUP=2s CONNECTIONS=32 THREADS=1
+#   COLD_RUNS=11 FAAS_JS_RUNTIME_VERSION=4.0.1
+#   BUSY_WAIT=600  seconds to wait, before measuring, until the shared machine is quiet (no
+#                  `rustc` running and under 20 % CPU in use); 0 = do not wait. Each run's
+#                  table row says how much CPU everything else used while it was measured.
+#   SCRATCH=target/bench-node  OUT=target/bench-node/<UTC time>
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-2s}
+CONNECTIONS=${CONNECTIONS:-32}
+THREADS=${THREADS:-1}
+COLD_RUNS=${COLD_RUNS:-11}
+BUSY_WAIT=${BUSY_WAIT:-600}
+FAAS_JS_RUNTIME_VERSION=${FAAS_JS_RUNTIME_VERSION:-4.0.1}
+SCRATCH=${SCRATCH:-$ROOT/target/bench-node}
+OUT=${OUT:-$SCRATCH/$(date -u +%Y%m%dT%H%M%SZ)}
+LUA=$ROOT/tests/bench/lua
+BODY='{"id":1,"name":"motif-bench","payload":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}'
+SCENARIOS=(http ce)
+SERVERS=(faas motif)
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
+seconds() { # "10s" -> 10, "2m" -> 120, "5" -> 5
+    case $1 in *m) echo $((${1%m} * 60)) ;; *s) echo "${1%s}" ;; *) echo "$1" ;; esac
+}
+
+# --- tools -----------------------------------------------------------------------------
+if ! command -v wrk >/dev/null; then
+    SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    log "installing wrk"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! timeout 300 $SUDO apt-get install -y -qq wrk >&2; then
+        timeout 300 $SUDO apt-get update -qq >&2
+        timeout 300 $SUDO apt-get install -y -qq wrk >&2
+    fi
+fi
+for tool in curl node npm; do command -v "$tool" >/dev/null || die "$tool is needed"; done
+
+log "building first-request: cargo build --release -p motif-bench"
+cargo build --release -p motif-bench --bin first-request >&2
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+case $TARGET_DIR in /*) ;; *) TARGET_DIR=$ROOT/$TARGET_DIR ;; esac
+FIRST_REQUEST=$TARGET_DIR/release/first-request
+[ -x "$FIRST_REQUEST" ] || die "$FIRST_REQUEST was not built"
+
+if [ ! -d invokers/node/node_modules/cloudevents ]; then
+    log "the invoker's dependencies: npm ci --prefix invokers/node"
+    npm ci --prefix invokers/node --no-audit --no-fund --loglevel=error >&2
+fi
+MOTIF=$ROOT/invokers/node/bin/motif-node.js
+
+FAAS_DIR=$SCRATCH/faas-js-runtime-$FAAS_JS_RUNTIME_VERSION
+FAAS=$FAAS_DIR/node_modules/faas-js-runtime/bin/cli.js
+if [ ! -f "$FAAS" ]; then
+    log "installing faas-js-runtime@$FAAS_JS_RUNTIME_VERSION into $FAAS_DIR"
+    mkdir -p "$FAAS_DIR"
+    echo '{ "name": "bench-faas-js-runtime", "private": true }' >"$FAAS_DIR/package.json"
+    npm install --prefix "$FAAS_DIR" --no-audit --no-fund --loglevel=error \
+        "faas-js-runtime@$FAAS_JS_RUNTIME_VERSION" >&2
+fi
+installed=$(node -p "require('$FAAS_DIR/node_modules/faas-js-runtime/package.json').version")
+[ "$installed" = "$FAAS_JS_RUNTIME_VERSION" ] || die "faas-js-runtime $installed installed, not $FAAS_JS_RUNTIME_VERSION"
+
+# --- functions -------------------------------------------------------------------------
+# The same two echoes for both runtimes, each in its runtime's own shape.
+FN=$SCRATCH/functions
+mkdir -p "$FN/faas-http" "$FN/faas-ce"
+cat >"$FN/motif-http.js" <<'EOF'
+// HTTP echo: the body back, with the request's Content-Type.
+exports.handle = (request) => ({ headers: { 'content-type': request.headers['content-type'] }, body: request.body });
+EOF
+cat >"$FN/motif-ce.js" <<'EOF'
+// CloudEvent echo: the event back (binary mode in, binary mode out).
+exports.handle = (event) => event;
+EOF
+cat >"$FN/faas-http/index.js" <<'EOF'
+// HTTP echo: the (parsed JSON) body back, as shared/research/peers-bench.md ran it.
+module.exports = function handle(context, body) { return body; };
+EOF
+cat >"$FN/faas-ce/index.js" <<'EOF'
+// CloudEvent echo: the event back, which faas-js-runtime answers in binary mode.
+module.exports = function handle(context, event) { return event; };
+EOF
+mkdir -p "$OUT"
+
+# function_of SERVER SCENARIO: the function file.
+function_of() {
+    case $1-$2 in
+        motif-http) echo "$FN/motif-http.js" ;;
+        motif-ce) echo "$FN/motif-ce.js" ;;
+        faas-http) echo "$FN/faas-http/index.js" ;;
+        faas-ce) echo "$FN/faas-ce/index.js" ;;
+    esac
+}
+kind_of() { [ "$1" = ce ] && echo cloudevent || echo http; }
+ready_path() { [ "$1" = motif ] && echo /_/ready || echo /health/readiness; }
+
+# --- servers ---------------------------------------------------------------------------
+SERVER_PID=
+stop_server() {
+    [ -n "$SERVER_PID" ] || return 0
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+}
+trap stop_server EXIT
+trap 'exit 130' INT TERM
+
+free_port() { # below Linux's ephemeral range, so no client socket holds it
+    local p
+    for _ in $(seq 100); do
+        p=$((20000 + RANDOM % 12000))
+        if [ -z "$(ss -Htan "( sport = :$p or dport = :$p )" 2>/dev/null)" ]; then
+            echo "$p"; return 0
+        fi
+    done
+    die "no free port found"
+}
+
+# start_server SERVER SCENARIO PORT: runs it in the background, waits until it is ready.
+start_server() {
+    local server=$1 scenario=$2 port=$3 fn code
+    fn=$(function_of "$server" "$scenario")
+    if [ "$server" = motif ]; then
+        PORT=$port MOTIF_HOST=127.0.0.1 MOTIF_FUNCTION_KIND=$(kind_of "$scenario") \
+            node "$MOTIF" "$fn" >>"$OUT/$server-$scenario.log" 2>&1 &
+    else
+        node "$FAAS" "$fn" --port "$port" >>"$OUT/$server-$scenario.log" 2>&1 &
+    fi
+    SERVER_PID=$!
+    for _ in $(seq 200); do
+        kill -0 "$SERVER_PID" 2>/dev/null || die "$server exited at start (see $OUT/$server-$scenario.log)"
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$port$(ready_path "$server")" || true)
+        [ "$code" = 200 ] && return 0
+        sleep 0.05
+    done
+    die "$server did not become ready on port $port within 10 s"
+}
+
+# check SCENARIO PORT LABEL: one request by hand; the echo must be exact.
+check() {
+    local scenario=$1 port=$2 label=$3 code
+    local args=(-sS --max-time 5 -o "$OUT/check.body" -D "$OUT/check.headers" -w '%{http_code}'
+        -H 'Content-Type: application/json' --data-binary "$BODY")
+    if [ "$scenario" = ce ]; then
+        args+=(-H 'ce-specversion: 1.0' -H 'ce-id: bench-0001' -H 'ce-source: /motif/bench'
+            -H 'ce-type: dev.motif.bench.echo')
+    fi
+    code=$(curl "${args[@]}" "http://127.0.0.1:$port/") || die "$label: check request failed"
+    [ "$code" = 200 ] || die "$label: check request answered $code, not 200"
+    [ "$(cat "$OUT/check.body")" = "$BODY" ] || die "$label: the body was not echoed"
+    # faas-js-runtime adds `; charset=utf-8`
+    tr -d '\r' <"$OUT/check.headers" | grep -qi '^content-type: application/json' ||
+        die "$label: the Content-Type was not echoed"
+    if [ "$scenario" = ce ]; then
+        tr -d '\r' <"$OUT/check.headers" | grep -qix 'ce-id: bench-0001' ||
+            die "$label: the ce-id header was not echoed"
+    fi
+}
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # utime + stime, all threads
+
+# wrk_run LUA PORT DURATION OUTFILE [--latency]: prints the CPU seconds wrk used.
+wrk_run() {
+    local lua=$1 port=$2 dur=$3 out=$4 extra=${5:-} limit
+    limit=$(($(seconds "$dur") + 20))
+    local TIMEFORMAT='%U %S'
+    { time timeout "$limit" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$dur" $extra -s "$lua" \
+        "http://127.0.0.1:$port/" >"$out" 2>&1; } 2>"$out.time" ||
+        die "wrk failed or timed out (see $out)"
+    awk '{ printf "%.1f", $1 + $2 }' "$out.time"
+}
+
+to_ms() { # wrk's latency ("812.00us", "3.12ms", "1.02s") in ms
+    awk -v v="$1" 'BEGIN {
+        n = v + 0
+        if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) ; else if (v ~ /m$/) n *= 60000; else if (v ~ /s$/) n *= 1000
+        printf "%.2f", n }'
+}
+
+# --- conditions ------------------------------------------------------------------------
+# The machine is shared: other builds (rustc) or CPU-bound jobs would take CPU from wrk
+# and the server. Wait for it to be quiet, and record per run how much CPU everything
+# else used while it was measured.
+busy() { pgrep -c -x rustc 2>/dev/null || true; }
+cpu_jiffies() { # busy, total, softirq (the loopback's packet processing is counted here)
+    awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $8 }' /proc/stat
+}
+others_busy() { # percent of the machine's CPU in use over 2 s (nothing of ours runs now)
+    local a b
+    a=$(cpu_jiffies); sleep 2; b=$(cpu_jiffies)
+    awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%d", 100 * (y[1] - x[1]) / (y[2] - x[2] + 1e-9) }'
+}
+if [ "$BUSY_WAIT" -gt 0 ]; then
+    waited=0
+    while :; do
+        r=$(busy); u=$(others_busy)
+        { [ "$r" -eq 0 ] && [ "$u" -lt 20 ]; } && break
+        [ "$waited" -ge "$BUSY_WAIT" ] && { log "still busy after ${waited}s (rustc: $r, CPU in use: $u%); measuring anyway"; break; }
+        [ "$waited" -eq 0 ] && log "machine busy (rustc: $r, CPU in use: $u%); waiting up to ${BUSY_WAIT}s"
+        sleep 8; waited=$((waited + 10))
+    done
+    [ "$waited" -gt 0 ] && log "waited ${waited}s; rustc: $(busy), CPU in use: $(others_busy)%"
+fi
+
+# --- throughput rounds -----------------------------------------------------------------
+RESULTS=$OUT/results.tsv
+printf 'round\tscenario\tserver\trps\tp50\tp99\tserver_cpu\twrk_cpu\tnon2xx\tsocket_errors\trustc\tload\tus_per_req\tother_cpu\tsoftirq_cpu\n' >"$RESULTS"
+CLK=$(getconf CLK_TCK)
+for round in $(seq "$ROUNDS"); do
+    if [ $((round % 2)) -eq 1 ]; then order=(faas motif); else order=(motif faas); fi
+    for scenario in "${SCENARIOS[@]}"; do
+        lua=$LUA/post.lua; [ "$scenario" = ce ] && lua=$LUA/ce.lua
+        for server in "${order[@]}"; do
+            label="round $round, $scenario, $server"
+            port=$(free_port)
+            start_server "$server" "$scenario" "$port"
+            check "$scenario" "$port" "$label"
+            raw=$OUT/r$round-$scenario-$server
+            wrk_run "$lua" "$port" "$WARMUP" "$raw.warmup.txt" >/dev/null
+            rustc_now=$(busy)
+            load=$(cut -d' ' -f1 /proc/loadavg)
+            t0=$(cpu_ticks "$SERVER_PID"); j0=$(cpu_jiffies)
+            wrk_cpu=$(wrk_run "$lua" "$port" "$DURATION" "$raw.txt" --latency)
+            t1=$(cpu_ticks "$SERVER_PID"); j1=$(cpu_jiffies)
+            stop_server
+            rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$raw.txt")
+            [ -n "$rps" ] || die "$label: no Requests/sec in $raw.txt"
+            p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$raw.txt")")
+            p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$raw.txt")")
+            non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$raw.txt")
+            sockerr=$(awk -F': ' '/Socket errors:/ { print $2 }' "$raw.txt" | tr -d ' ')
+            server_cpu=$(awk -v a="$t0" -v b="$t1" -v c="$CLK" 'BEGIN { printf "%.1f", (b - a) / c }')
+            softirq_cpu=$(awk -v a="$j0" -v b="$j1" -v c="$CLK" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.1f", (y[3] - x[3]) / c }')
+            other_cpu=$(awk -v a="$j0" -v b="$j1" -v c="$CLK" -v s="$server_cpu" -v w="$wrk_cpu" -v q="$softirq_cpu" \
+                'BEGIN { split(a, x, " "); split(b, y, " "); v = (y[1] - x[1]) / c - s - w - q; printf "%.1f", v < 0 ? 0 : v }')
+            requests=$(awk '/ requests in / { print $1 }' "$raw.txt")
+            us_per_req=$(awk -v a="$t0" -v b="$t1" -v c="$CLK" -v n="$requests" 'BEGIN { printf "%.1f", (b - a) / c * 1e6 / n }')
+            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$scenario" "$server" \
+                "$rps" "$p50" "$p99" "$server_cpu" "$wrk_cpu" "${non2xx:-0}" "${sockerr:--}" \
+                "$rustc_now" "$load" "$us_per_req" "$other_cpu" "$softirq_cpu" >>"$RESULTS"
+            log "$label: $rps req/s, p50 $p50 ms, p99 $p99 ms (server ${server_cpu} CPU-s = $us_per_req us/request, wrk ${wrk_cpu} CPU-s, softirq ${softirq_cpu} CPU-s, others ${other_cpu} CPU-s, rustc running: $rustc_now, load $load)"
+        done
+    done
+done
+
+# --- cold start ------------------------------------------------------------------------
+# cold_start SERVER SCENARIO ENVIRONMENT: one spawn-to-first-200, in ms.
+cold_start() {
+    local server=$1 scenario=$2 environment=$3 fn cmd
+    fn=$(function_of "$server" "$scenario")
+    if [ "$server" = motif ]; then
+        cmd=(env MOTIF_FUNCTION_KIND="$(kind_of "$scenario")" node "$MOTIF" "$fn")
+    else
+        cmd=(sh -c 'exec node "$1" "$2" --port "$PORT"' sh "$FAAS" "$fn")
+    fi
+    [ "$environment" = without-ca-certs ] && cmd=(env -u NODE_EXTRA_CA_CERTS "${cmd[@]}")
+    "$FIRST_REQUEST" "$(ready_path "$server")" -- "${cmd[@]}" |
+        sed -n 's/.*spawn-to-first-200=\([0-9.]*\)ms.*/\1/p'
+}
+ENVIRONMENTS=(as-given)
+[ -n "${NODE_EXTRA_CA_CERTS:-}" ] && ENVIRONMENTS+=(without-ca-certs)
+COLD=$OUT/cold-start.tsv
+printf 'environment\tscenario\tserver\trun\tms\n' >"$COLD"
+for environment in "${ENVIRONMENTS[@]}"; do
+    for scenario in "${SCENARIOS[@]}"; do
+        for server in "${SERVERS[@]}"; do cold_start "$server" "$scenario" "$environment" >/dev/null; done
+        for run in $(seq "$COLD_RUNS"); do
+            for server in "${SERVERS[@]}"; do
+                ms=$(cold_start "$server" "$scenario" "$environment")
+                [ -n "$ms" ] || die "cold start of $server ($scenario, $environment) failed"
+                printf '%s\t%s\t%s\t%s\t%s\n' "$environment" "$scenario" "$server" "$run" "$ms" >>"$COLD"
+            done
+        done
+        log "cold start, $scenario, $environment: done"
+    done
+done
+
+# --- report ----------------------------------------------------------------------------
+commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain --untracked-files=no -- invokers/node scripts/bench-node.sh 2>/dev/null)" ]; then
+    commit="$commit (with uncommitted changes to the invoker)"
+fi
+{
+    echo "## motif Node invoker vs faas-js-runtime"
+    echo
+    echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit: $commit"
+    echo "- command: \`bash scripts/bench-node.sh\`; load: \`wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency\` after a $WARMUP warm-up, $ROUNDS rounds; cold start: $COLD_RUNS runs"
+    echo "- $(wrk -v 2>&1 | head -n1 | sed 's/ Copyright.*//'); Node $(node -v); faas-js-runtime $FAAS_JS_RUNTIME_VERSION; cloudevents $(node -p "require('$ROOT/invokers/node/node_modules/cloudevents/package.json').version") (motif)"
+    echo "- machine: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), shared by wrk and the server"
+    echo "- raw output: $OUT"
+    echo
+    awk -F'\t' -v cpus="$(nproc)" -v secs="$(seconds "$DURATION")" '
+        function commas(n,   s) { s = sprintf("%d", n); while (s ~ /[0-9][0-9][0-9][0-9]/) sub(/[0-9][0-9][0-9]([,]|$)/, ",&", s); return s }
+        function median(list,   a, n, i, j, t) {
+            n = split(list, a, " ")
+            for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+            return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+        }
+        NR == 1 { next }
+        {
+            k = $2 SUBSEP $3
+            rps[k] = rps[k] " " $4; p50[k] = p50[k] " " $5; p99[k] = p99[k] " " $6; us[k] = us[k] " " $13
+            row[++rows] = $0
+            if (!($2 in seen)) { seen[$2] = 1; order[++ns] = $2 }
+            by[$1 SUBSEP $2 SUBSEP $3] = $4
+        }
+        END {
+            name["http"] = "HTTP echo (POST, 100 B JSON)"; name["ce"] = "binary-mode CloudEvent echo"
+            print "Medians of the rounds (each column on its own); ratio = motif req/s / faas-js-runtime req/s:"
+            print ""
+            print "| scenario | faas-js-runtime req/s | motif req/s | ratio | faas p99 ms | motif p99 ms | faas p50 ms | motif p50 ms | faas server CPU µs/req | motif server CPU µs/req |"
+            print "|---|---|---|---|---|---|---|---|---|---|"
+            for (i = 1; i <= ns; i++) {
+                s = order[i]; fa = s SUBSEP "faas"; m = s SUBSEP "motif"
+                rf = median(rps[fa]); rm = median(rps[m])
+                printf "| %s | %s | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.1f |\n", name[s], commas(rf), commas(rm), rm / rf,
+                    median(p99[fa]), median(p99[m]), median(p50[fa]), median(p50[m]), median(us[fa]), median(us[m])
+            }
+            print ""
+            print "Per round. CPU-s used during the measured run (the machine has " cpus * secs " in " secs " s) by the server, by wrk, in softirq (mostly the loopback traffic), and by everything else (other jobs on the shared machine, kernel threads); rustc = other builds running when it started:"
+            print ""
+            print "| round | scenario | server | req/s | ratio in round | p50 ms | p99 ms | server CPU-s | server CPU µs/req | wrk CPU-s | softirq CPU-s | others CPU-s | non-2xx | socket errors | rustc |"
+            print "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+            for (r = 1; r <= rows; r++) {
+                split(row[r], f, "\t")
+                ratio = "-"
+                if (f[3] == "motif" && by[f[1] SUBSEP f[2] SUBSEP "faas"] > 0)
+                    ratio = sprintf("%.2f", f[4] / by[f[1] SUBSEP f[2] SUBSEP "faas"])
+                printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", f[1], f[2], f[3], commas(f[4]), ratio,
+                    f[5], f[6], f[7], f[13], f[8], f[15], f[14], f[9], f[10], f[11]
+            }
+        }' "$RESULTS"
+    echo
+    awk -F'\t' '
+        function median(list,   a, n, i, j, t) {
+            n = split(list, a, " ")
+            for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+            return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+        }
+        NR == 1 { next }
+        {
+            k = $1 SUBSEP $2 SUBSEP $3; ms[k] = ms[k] " " $5; runs[k] = runs[k] (runs[k] == "" ? "" : " / ") sprintf("%.0f", $5)
+            if (!($1 in seen)) { seen[$1] = 1; envs[++ne] = $1 }
+        }
+        END {
+            name["http"] = "http function"; name["ce"] = "cloudevent function"
+            label["as-given"] = "environment as given"; label["without-ca-certs"] = "without NODE_EXTRA_CA_CERTS"
+            print "Cold start: spawn to the first 200 on the readiness path, median (and every run) in ms:"
+            print ""
+            print "| environment | function | faas-js-runtime | motif | motif runs |"
+            print "|---|---|---|---|---|"
+            for (e = 1; e <= ne; e++) for (s = 1; s <= 2; s++) {
+                sc = s == 1 ? "http" : "ce"; fa = envs[e] SUBSEP sc SUBSEP "faas"; m = envs[e] SUBSEP sc SUBSEP "motif"
+                printf "| %s | %s | %.0f | %.0f | %s |\n", label[envs[e]], name[sc], median(ms[fa]), median(ms[m]), runs[m]
+            }
+        }' "$COLD"
+} | tee "$OUT/summary.md"
