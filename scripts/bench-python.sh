@@ -1,0 +1,372 @@
+#!/usr/bin/env bash
+# Requests/s, p99 and cold start of motif's Python invoker against Google's
+# functions-framework for Python: same machine, same interpreter, same load generator
+# (wrk), same run. See BENCHMARKS.md ("Python invoker").
+#
+# Method, as in shared/research/peers-bench.md ("How it was run") and bench-runtime.sh:
+#   - two scenarios: `http` (tests/bench/lua/post.lua: a POST of 100 bytes of JSON, echoed
+#     with its Content-Type) and `ce` (tests/bench/lua/ce.lua: the same body as a
+#     binary-mode CloudEvent; motif echoes the event, functions-framework answers a
+#     CloudEvent function with `200 OK` whatever it returns, so for it this measures
+#     receiving an event);
+#   - two servers, each in a virtualenv of its own under target/bench-python (built from
+#     the same interpreter, so neither loads the other's packages): `motif`
+#     (`python -m motif`, invokers/python installed with its pinned requirements) and `ff`
+#     (`functions-framework` FF_VERSION, its default server: gunicorn, 1 worker, 8 threads);
+#     both serve a plain-`def` echo (invokers/python/bench/echo.py, main.py);
+#   - ROUNDS rounds; in each, for each scenario, each server in turn (which one goes first
+#     alternates between rounds): start it on a free loopback port, check one request by
+#     hand with curl, warm up (wrk, WARMUP), measure (wrk --latency, DURATION), stop it;
+#   - cold start: COLD_RUNS times each (alternating), the time from spawning the server
+#     to its first 200 (motif: GET /_/ready, which waits for the function to load; ff:
+#     GET /, it has no readiness endpoint), polled every 2 ms.
+#
+# Prints a markdown table of medians (and per-round numbers) on stdout; progress goes to
+# stderr. Raw wrk output, server logs and cold-start runs are kept in $OUT.
+#
+# Settings (environment): ROUNDS=3 DURATION=10s WARMUP=2s CONNECTIONS=32 THREADS=1
+#   COLD_RUNS=10 FF_VERSION=3.10.2
+#   BUSY_WAIT=600  seconds to wait, before measuring, until the shared machine is quiet (no
+#                  `rustc` running and under 20 % CPU in use); 0 = do not wait. Each run's
+#                  table row says how much CPU everything else used while it was measured.
+#   OUT=target/bench-python/<UTC time>
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-2s}
+CONNECTIONS=${CONNECTIONS:-32}
+THREADS=${THREADS:-1}
+COLD_RUNS=${COLD_RUNS:-10}
+FF_VERSION=${FF_VERSION:-3.10.2}
+BUSY_WAIT=${BUSY_WAIT:-600}
+BASE=$ROOT/target/bench-python
+OUT=${OUT:-$BASE/$(date -u +%Y%m%dT%H%M%SZ)}
+LUA=$ROOT/tests/bench/lua
+BODY='{"id":1,"name":"motif-bench","payload":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}'
+SCENARIOS=(http ce)
+SERVERS=(ff motif)
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
+seconds() { # "10s" -> 10, "2m" -> 120, "5" -> 5
+    case $1 in *m) echo $((${1%m} * 60)) ;; *s) echo "${1%s}" ;; *) echo "$1" ;; esac
+}
+
+# --- tools -----------------------------------------------------------------------------
+if ! command -v wrk >/dev/null; then
+    SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    log "installing wrk"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! timeout 300 $SUDO apt-get install -y -qq wrk >&2; then
+        timeout 300 $SUDO apt-get update -qq >&2
+        timeout 300 $SUDO apt-get install -y -qq wrk >&2
+    fi
+fi
+command -v curl >/dev/null || die "curl is needed"
+# The interpreter itself, not a version manager's shim script in front of it.
+PYTHON=$(python3 -c 'import sys; print(sys.executable)') || die "python3 is needed"
+
+# --- virtualenvs -----------------------------------------------------------------------
+pip_quiet() { "$1/bin/python" -m pip install -q --disable-pip-version-check "${@:2}" >&2; }
+[ -x "$BASE/venv-motif/bin/python" ] || "$PYTHON" -m venv "$BASE/venv-motif"
+[ -x "$BASE/venv-ff/bin/python" ] || "$PYTHON" -m venv "$BASE/venv-ff"
+log "installing the motif invoker (invokers/python) and functions-framework $FF_VERSION"
+pip_quiet "$BASE/venv-motif" -r invokers/python/requirements.txt
+pip_quiet "$BASE/venv-motif" --force-reinstall --no-deps ./invokers/python
+pip_quiet "$BASE/venv-ff" "functions-framework==$FF_VERSION"
+version() { "$1/bin/python" -c "import importlib.metadata as m; print(m.version('$2'))"; }
+mkdir -p "$OUT/fn"
+cp invokers/python/bench/echo.py invokers/python/bench/main.py "$OUT/fn/"
+
+# --- servers ---------------------------------------------------------------------------
+SERVER_PID=
+stop_server() {
+    [ -n "$SERVER_PID" ] || return 0
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+}
+trap stop_server EXIT
+trap 'exit 130' INT TERM
+
+free_port() { # below Linux's ephemeral range, so no client socket holds it
+    local p
+    for _ in $(seq 100); do
+        p=$((20000 + RANDOM % 12000))
+        if [ -z "$(ss -Htan "( sport = :$p or dport = :$p )" 2>/dev/null)" ]; then
+            echo "$p"; return 0
+        fi
+    done
+    die "no free port found"
+}
+
+# server_argv SERVER KIND PORT: the command line (after `env`) that serves the echo.
+# PYTHONDONTWRITEBYTECODE is dropped so that both servers run as they would in an image,
+# from compiled bytecode.
+server_argv() {
+    local server=$1 kind=$2 port=$3
+    case $server in
+    motif) echo "-u PYTHONDONTWRITEBYTECODE PORT=$port MOTIF_HOST=127.0.0.1 MOTIF_FUNCTION_KIND=$kind" \
+        "$BASE/venv-motif/bin/python -m motif echo.py" ;;
+    ff)
+        local target=echo; [ "$kind" = cloudevent ] && target=echo_ce
+        echo "-u PYTHONDONTWRITEBYTECODE $BASE/venv-ff/bin/functions-framework --target=$target" \
+            "--host=127.0.0.1 --port=$port" ;;
+    esac
+}
+
+# start_server SERVER KIND PORT: runs it in the background, waits until it serves.
+start_server() {
+    local server=$1 kind=$2 port=$3 code
+    # shellcheck disable=SC2046
+    (cd "$OUT/fn" && exec env $(server_argv "$server" "$kind" "$port")) >>"$OUT/$server.log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 200); do
+        kill -0 "$SERVER_PID" 2>/dev/null || die "$server exited at start (see $OUT/$server.log)"
+        if [ "$server" = motif ]; then
+            code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$port/_/ready" || true)
+            [ "$code" = 200 ] && return 0
+        else # listening
+            code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$port/" || true)
+            [ "$code" != 000 ] && return 0
+        fi
+        sleep 0.05
+    done
+    die "$server did not become ready on port $port within 10 s"
+}
+
+# check SCENARIO SERVER PORT LABEL: one request by hand; an echo must be exact.
+check() {
+    local scenario=$1 server=$2 port=$3 label=$4 code
+    local args=(-sS --max-time 5 -o "$OUT/check.body" -D "$OUT/check.headers" -w '%{http_code}'
+        -H 'Content-Type: application/json' --data-binary "$BODY")
+    if [ "$scenario" = ce ]; then
+        args+=(-H 'ce-specversion: 1.0' -H 'ce-id: bench-0001' -H 'ce-source: /motif/bench'
+            -H 'ce-type: dev.motif.bench.echo')
+    fi
+    code=$(curl "${args[@]}" "http://127.0.0.1:$port/") || die "$label: check request failed"
+    [ "$code" = 200 ] || die "$label: check request answered $code, not 200"
+    [ "$scenario" = ce ] && [ "$server" = ff ] && return 0 # it cannot echo an event
+    [ "$(cat "$OUT/check.body")" = "$BODY" ] || die "$label: the body was not echoed"
+    tr -d '\r' <"$OUT/check.headers" | grep -qix 'content-type: application/json' ||
+        die "$label: the Content-Type was not echoed"
+    if [ "$scenario" = ce ]; then
+        tr -d '\r' <"$OUT/check.headers" | grep -qix 'ce-id: bench-0001' ||
+            die "$label: the ce-id header was not echoed"
+    fi
+}
+
+cpu_ticks() { # utime + stime of a process and its children (gunicorn's worker)
+    local total=0 pid
+    for pid in $1 $(pgrep -P "$1" 2>/dev/null); do
+        total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+    done
+    echo "$total"
+}
+
+# wrk_run LUA PORT DURATION OUTFILE [--latency]: prints the CPU seconds wrk used.
+wrk_run() {
+    local lua=$1 port=$2 dur=$3 out=$4 extra=${5:-} limit
+    limit=$(($(seconds "$dur") + 20))
+    local TIMEFORMAT='%U %S'
+    { time timeout "$limit" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$dur" $extra -s "$lua" \
+        "http://127.0.0.1:$port/" >"$out" 2>&1; } 2>"$out.time" ||
+        die "wrk failed or timed out (see $out)"
+    awk '{ printf "%.1f", $1 + $2 }' "$out.time"
+}
+
+to_ms() { # wrk's latency ("812.00us", "3.12ms", "1.02s") in ms
+    awk -v v="$1" 'BEGIN {
+        n = v + 0
+        if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) ; else if (v ~ /m$/) n *= 60000; else if (v ~ /s$/) n *= 1000
+        printf "%.2f", n }'
+}
+
+# --- conditions ------------------------------------------------------------------------
+busy() { pgrep -c -x rustc 2>/dev/null || true; }
+cpu_jiffies() { # busy, total, softirq
+    awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $8 }' /proc/stat
+}
+others_busy() { # percent of the machine's CPU in use over 2 s (nothing of ours runs now)
+    local a b
+    a=$(cpu_jiffies); sleep 2; b=$(cpu_jiffies)
+    awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%d", 100 * (y[1] - x[1]) / (y[2] - x[2] + 1e-9) }'
+}
+if [ "$BUSY_WAIT" -gt 0 ]; then
+    waited=0
+    while :; do
+        r=$(busy); u=$(others_busy)
+        { [ "$r" -eq 0 ] && [ "$u" -lt 20 ]; } && break
+        [ "$waited" -ge "$BUSY_WAIT" ] && { log "still busy after ${waited}s (rustc: $r, CPU in use: $u%); measuring anyway"; break; }
+        [ "$waited" -eq 0 ] && log "machine busy (rustc: $r, CPU in use: $u%); waiting up to ${BUSY_WAIT}s"
+        sleep 8; waited=$((waited + 10))
+    done
+    [ "$waited" -gt 0 ] && log "waited ${waited}s; rustc: $(busy), CPU in use: $(others_busy)%"
+fi
+
+# --- rounds ----------------------------------------------------------------------------
+RESULTS=$OUT/results.tsv
+printf 'round\tscenario\tserver\trps\tp50\tp99\tserver_cpu\twrk_cpu\tnon2xx\tsocket_errors\trustc\tload\tus_per_req\tother_cpu\tsoftirq_cpu\n' >"$RESULTS"
+CLK=$(getconf CLK_TCK)
+for round in $(seq "$ROUNDS"); do
+    if [ $((round % 2)) -eq 1 ]; then order=(ff motif); else order=(motif ff); fi
+    for scenario in "${SCENARIOS[@]}"; do
+        kind=http; [ "$scenario" = ce ] && kind=cloudevent
+        lua=$LUA/post.lua; [ "$scenario" = ce ] && lua=$LUA/ce.lua
+        for server in "${order[@]}"; do
+            label="round $round, $scenario, $server"
+            port=$(free_port)
+            start_server "$server" "$kind" "$port"
+            check "$scenario" "$server" "$port" "$label"
+            raw=$OUT/r$round-$scenario-$server
+            wrk_run "$lua" "$port" "$WARMUP" "$raw.warmup.txt" >/dev/null
+            rustc_now=$(busy)
+            load=$(cut -d' ' -f1 /proc/loadavg)
+            t0=$(cpu_ticks "$SERVER_PID"); j0=$(cpu_jiffies)
+            wrk_cpu=$(wrk_run "$lua" "$port" "$DURATION" "$raw.txt" --latency)
+            t1=$(cpu_ticks "$SERVER_PID"); j1=$(cpu_jiffies)
+            stop_server
+            rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$raw.txt")
+            [ -n "$rps" ] || die "$label: no Requests/sec in $raw.txt"
+            p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$raw.txt")")
+            p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$raw.txt")")
+            non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$raw.txt")
+            sockerr=$(awk -F': ' '/Socket errors:/ { print $2 }' "$raw.txt" | tr -d ' ')
+            server_cpu=$(awk -v a="$t0" -v b="$t1" -v c="$CLK" 'BEGIN { printf "%.1f", (b - a) / c }')
+            softirq_cpu=$(awk -v a="$j0" -v b="$j1" -v c="$CLK" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.1f", (y[3] - x[3]) / c }')
+            other_cpu=$(awk -v a="$j0" -v b="$j1" -v c="$CLK" -v s="$server_cpu" -v w="$wrk_cpu" -v q="$softirq_cpu" \
+                'BEGIN { split(a, x, " "); split(b, y, " "); v = (y[1] - x[1]) / c - s - w - q; printf "%.1f", v < 0 ? 0 : v }')
+            requests=$(awk '/ requests in / { print $1 }' "$raw.txt")
+            us_per_req=$(awk -v a="$t0" -v b="$t1" -v c="$CLK" -v n="$requests" 'BEGIN { printf "%.1f", (b - a) / c * 1e6 / n }')
+            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$scenario" "$server" \
+                "$rps" "$p50" "$p99" "$server_cpu" "$wrk_cpu" "${non2xx:-0}" "${sockerr:--}" \
+                "$rustc_now" "$load" "$us_per_req" "$other_cpu" "$softirq_cpu" >>"$RESULTS"
+            log "$label: $rps req/s, p50 $p50 ms, p99 $p99 ms (server ${server_cpu} CPU-s = $us_per_req us/request, wrk ${wrk_cpu} CPU-s, softirq ${softirq_cpu} CPU-s, others ${other_cpu} CPU-s, rustc running: $rustc_now, load $load)"
+        done
+    done
+done
+
+# --- cold start ------------------------------------------------------------------------
+COLD=$OUT/cold.tsv
+log "cold start: $COLD_RUNS runs each"
+cat >"$OUT/cold_start.py" <<'PY'
+"""`cold_start.py PORT PATH ENV_ARGS...`: spawns `env ENV_ARGS...` (a server), times it to
+its first 200 on PATH, polling every 2 ms, and prints the milliseconds."""
+import http.client, os, signal, subprocess, sys, time
+
+port, path, argv = int(sys.argv[1]), sys.argv[2], ["env", *sys.argv[3:]]
+started = time.perf_counter()
+server = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+try:
+    while True:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            connection.request("GET", path)
+            if connection.getresponse().status == 200:
+                break
+        except OSError:
+            pass
+        finally:
+            connection.close()
+        if server.poll() is not None or time.perf_counter() - started > 10:
+            sys.exit(f"the server exited or did not answer: {argv}")
+        time.sleep(0.002)
+    print(f"{(time.perf_counter() - started) * 1000:.1f}")
+finally:
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(5)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+PY
+printf 'run\tserver\tms\n' >"$COLD"
+for run in $(seq "$COLD_RUNS"); do
+    if [ $((run % 2)) -eq 1 ]; then order=(ff motif); else order=(motif ff); fi
+    for server in "${order[@]}"; do
+        port=$(free_port)
+        path=/; [ "$server" = motif ] && path=/_/ready
+        # shellcheck disable=SC2046
+        ms=$(cd "$OUT/fn" && "$PYTHON" "$OUT/cold_start.py" "$port" "$path" $(server_argv "$server" http "$port")) ||
+            die "cold start of $server failed"
+        printf '%s\t%s\t%s\n' "$run" "$server" "$ms" >>"$COLD"
+    done
+done
+
+# --- report ----------------------------------------------------------------------------
+commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain --untracked-files=no -- invokers/python scripts/bench-python.sh 2>/dev/null)" ]; then
+    commit="$commit (with uncommitted changes)"
+fi
+{
+    echo "## motif Python invoker vs functions-framework"
+    echo
+    echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit: $commit"
+    echo "- command: \`bash scripts/bench-python.sh\`; load: \`wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency\` after a $WARMUP warm-up, $ROUNDS rounds; cold start: $COLD_RUNS runs each"
+    echo "- $(wrk -v 2>&1 | head -n1 | sed 's/ Copyright.*//'); Python $("$PYTHON" -c 'import platform; print(platform.python_version())'); motif: httptools $(version "$BASE/venv-motif" httptools), h2 $(version "$BASE/venv-motif" h2), cloudevents $(version "$BASE/venv-motif" cloudevents); functions-framework $FF_VERSION: gunicorn $(version "$BASE/venv-ff" gunicorn), Flask $(version "$BASE/venv-ff" flask), cloudevents $(version "$BASE/venv-ff" cloudevents)"
+    echo "- machine: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), shared by wrk and the server"
+    echo "- raw output: $OUT"
+    echo
+    awk -F'\t' -v cpus="$(nproc)" -v secs="$(seconds "$DURATION")" '
+        function commas(n,   s) { s = sprintf("%d", n); while (s ~ /[0-9][0-9][0-9][0-9]/) sub(/[0-9][0-9][0-9]([,]|$)/, ",&", s); return s }
+        function median(list,   a, n, i, j, t) {
+            n = split(list, a, " ")
+            for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+            return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+        }
+        NR == 1 { next }
+        {
+            k = $2 SUBSEP $3
+            rps[k] = rps[k] " " $4; p50[k] = p50[k] " " $5; p99[k] = p99[k] " " $6; us[k] = us[k] " " $13
+            row[++rows] = $0
+            if (!($2 in seen)) { seen[$2] = 1; order[++ns] = $2 }
+            by[$1 SUBSEP $2 SUBSEP $3] = $4
+        }
+        END {
+            name["http"] = "HTTP echo (POST, 100 B JSON)"; name["ce"] = "binary-mode CloudEvent (motif echoes it; ff answers `OK`)"
+            print "Medians of the rounds (each column on its own); ratio = motif req/s / functions-framework req/s:"
+            print ""
+            print "| scenario | ff req/s | motif req/s | ratio | ff p99 ms | motif p99 ms | ff p50 ms | motif p50 ms | ff server CPU µs/req | motif server CPU µs/req |"
+            print "|---|---|---|---|---|---|---|---|---|---|"
+            for (i = 1; i <= ns; i++) {
+                s = order[i]; f = s SUBSEP "ff"; m = s SUBSEP "motif"
+                rf = median(rps[f]); rm = median(rps[m])
+                printf "| %s | %s | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.1f |\n", name[s], commas(rf), commas(rm), rm / rf,
+                    median(p99[f]), median(p99[m]), median(p50[f]), median(p50[m]), median(us[f]), median(us[m])
+            }
+            print ""
+            print "Per round. CPU-s used during the measured run (the machine has " cpus * secs " in " secs " s) by the server (with its child processes), by wrk, in softirq (mostly the loopback traffic), and by everything else (other jobs on the shared machine, kernel threads); rustc = other builds running when it started:"
+            print ""
+            print "| round | scenario | server | req/s | ratio in round | p50 ms | p99 ms | server CPU-s | server CPU µs/req | wrk CPU-s | softirq CPU-s | others CPU-s | non-2xx | socket errors | rustc |"
+            print "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+            for (r = 1; r <= rows; r++) {
+                split(row[r], x, "\t")
+                ratio = "-"
+                if (x[3] == "motif" && by[x[1] SUBSEP x[2] SUBSEP "ff"] > 0)
+                    ratio = sprintf("%.2f", x[4] / by[x[1] SUBSEP x[2] SUBSEP "ff"])
+                printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", x[1], x[2], x[3], commas(x[4]), ratio,
+                    x[5], x[6], x[7], x[13], x[8], x[15], x[14], x[9], x[10], x[11]
+            }
+        }' "$RESULTS"
+    echo
+    awk -F'\t' '
+        function median(list,   a, n, i, j, t) {
+            n = split(list, a, " ")
+            for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+            return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+        }
+        NR == 1 { next }
+        { runs[$2] = runs[$2] " " $3; shown[$2] = shown[$2] (shown[$2] == "" ? "" : " / ") $3 }
+        END {
+            print "Cold start, spawn to the first 200 (motif: `GET /_/ready`; ff: `GET /`), ms:"
+            print ""
+            print "| server | median ms | runs ms |"
+            print "|---|---|---|"
+            printf "| functions-framework | %.1f | %s |\n", median(runs["ff"]), shown["ff"]
+            printf "| motif | %.1f | %s |\n", median(runs["motif"]), shown["motif"]
+        }' "$COLD"
+} | tee "$OUT/summary.md"
