@@ -46,7 +46,7 @@ class Context {
   }
 
   /**
-   * A logger (`debug`, `info`, `warn`, `error`; each takes a message and optional fields)
+   * A logger (`info`, `warn`, `error`; each takes a message and optional fields)
    * whose lines carry the trace id: JSON lines with `MOTIF_LOG=json`.
    */
   get log() {

@@ -29,11 +29,6 @@ class Logger {
   }
 
   /** @param {string} message @param {Fields} [fields] */
-  debug(message, fields) {
-    this.line('debug', message, fields);
-  }
-
-  /** @param {string} message @param {Fields} [fields] */
   info(message, fields) {
     this.line('info', message, fields);
   }
@@ -50,7 +45,7 @@ class Logger {
 
   /**
    * @private
-   * @param {'debug' | 'info' | 'warn' | 'error'} level
+   * @param {'info' | 'warn' | 'error'} level
    * @param {unknown} message
    * @param {Fields | undefined} fields
    */
