@@ -173,8 +173,8 @@ class Response:
         set) and the body as bytes. Raises `TypeError` for a body of another type, and
         `ValueError` for a status or header that HTTP cannot carry."""
         status, body = self.status, self.body
-        if not isinstance(status, int) or not 100 <= status <= 999:
-            raise ValueError(f"status {status!r} is not an HTTP status code")
+        if not isinstance(status, int) or not 200 <= status <= 599:
+            raise ValueError(f"status {status!r} is not a final HTTP status code (200-599)")
         pairs = self.headers._pairs
         if isinstance(body, (bytes, bytearray, memoryview)):
             raw, default_type = bytes(body), "application/octet-stream"

@@ -36,6 +36,7 @@ def test_bodies_get_a_content_type_by_their_kind():
     [
         Response(object()),
         Response("x", status=1000),
+        Response("x", status=101),
         Response("x", headers={"bad name": "v"}),
         Response("x", headers={"x": "split\r\nheader"}),
     ],
