@@ -29,9 +29,10 @@
 #
 # Settings (environment): ROUNDS=3 DURATION=10s WARMUP=2s CONNECTIONS=32 THREADS=1
 #   COLD_RUNS=11 FAAS_JS_RUNTIME_VERSION=4.0.1
-#   BUSY_WAIT=600  seconds to wait, before measuring, until the shared machine is quiet (no
-#                  `rustc` running and under 20 % CPU in use); 0 = do not wait. Each run's
-#                  table row says how much CPU everything else used while it was measured.
+#   BUSY_WAIT=600  seconds to wait, before each phase (throughput, cold start), until the
+#                  shared machine is quiet (no `rustc` running and under 20 % CPU in use);
+#                  0 = do not wait. Each throughput row says how much CPU everything else
+#                  used while it was measured.
 #   SCRATCH=target/bench-node  OUT=target/bench-node/<UTC time>
 set -euo pipefail
 
@@ -227,8 +228,11 @@ others_busy() { # percent of the machine's CPU in use over 2 s (nothing of ours 
     a=$(cpu_jiffies); sleep 2; b=$(cpu_jiffies)
     awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%d", 100 * (y[1] - x[1]) / (y[2] - x[2] + 1e-9) }'
 }
-if [ "$BUSY_WAIT" -gt 0 ]; then
-    waited=0
+# wait_quiet PHASE: waits (up to BUSY_WAIT s) until no rustc runs and under 20 % of the CPU
+# is in use, and says how busy the machine was when the phase began.
+wait_quiet() {
+    local waited=0 r u
+    [ "$BUSY_WAIT" -gt 0 ] || return 0
     while :; do
         r=$(busy); u=$(others_busy)
         { [ "$r" -eq 0 ] && [ "$u" -lt 20 ]; } && break
@@ -236,10 +240,13 @@ if [ "$BUSY_WAIT" -gt 0 ]; then
         [ "$waited" -eq 0 ] && log "machine busy (rustc: $r, CPU in use: $u%); waiting up to ${BUSY_WAIT}s"
         sleep 8; waited=$((waited + 10))
     done
-    [ "$waited" -gt 0 ] && log "waited ${waited}s; rustc: $(busy), CPU in use: $(others_busy)%"
-fi
+    log "$1: waited ${waited}s; rustc: $r, CPU in use: $u%"
+    printf '%s\t%s\t%s\t%s\n' "$1" "$waited" "$r" "$u" >>"$OUT/conditions.tsv"
+}
 
 # --- throughput rounds -----------------------------------------------------------------
+printf 'phase\twaited_s\trustc\tcpu_in_use_pct\n' >"$OUT/conditions.tsv"
+wait_quiet throughput
 RESULTS=$OUT/results.tsv
 printf 'round\tscenario\tserver\trps\tp50\tp99\tserver_cpu\twrk_cpu\tnon2xx\tsocket_errors\trustc\tload\tus_per_req\tother_cpu\tsoftirq_cpu\n' >"$RESULTS"
 CLK=$(getconf CLK_TCK)
@@ -294,6 +301,7 @@ cold_start() {
     "$FIRST_REQUEST" "$(ready_path "$server")" -- "${cmd[@]}" |
         sed -n 's/.*spawn-to-first-200=\([0-9.]*\)ms.*/\1/p'
 }
+wait_quiet "cold start"
 ENVIRONMENTS=(as-given)
 [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && ENVIRONMENTS+=(without-ca-certs)
 COLD=$OUT/cold-start.tsv
@@ -382,7 +390,7 @@ fi
         END {
             name["http"] = "http function"; name["ce"] = "cloudevent function"
             label["as-given"] = "environment as given"; label["without-ca-certs"] = "without NODE_EXTRA_CA_CERTS"
-            print "Cold start: spawn to the first 200 on the readiness path, median (and every run) in ms:"
+            print "Cold start: spawn to the first 200 on the readiness path, median (and every run) in ms; nothing else measures the machine while it runs, so a busy neighbour shows as outliers:"
             print ""
             print "| environment | function | faas-js-runtime | motif | motif runs |"
             print "|---|---|---|---|---|"
@@ -391,4 +399,8 @@ fi
                 printf "| %s | %s | %.0f | %.0f | %s |\n", label[envs[e]], name[sc], median(ms[fa]), median(ms[m]), runs[m]
             }
         }' "$COLD"
+    echo
+    echo "Conditions when each phase began (the CPU in use by everything else over 2 s):"
+    echo
+    awk -F'\t' 'NR > 1 { printf "- %s: %s%% of the CPU in use, %s rustc running (after waiting %s s)\n", $1, $4, $3, $2 }' "$OUT/conditions.tsv"
 } | tee "$OUT/summary.md"
