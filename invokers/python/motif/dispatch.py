@@ -169,7 +169,8 @@ class Dispatcher:
             k_configuration=config.k_configuration,
             k_revision=config.k_revision,
         )
-        current.set(cx)
+        # Set for this request only: the connection's next request runs in the same task.
+        token = current.set(cx)
         try:
             async with asyncio.timeout(config.timeout):
                 await self.limiter.acquire()
@@ -192,6 +193,7 @@ class Dispatcher:
             res = self._timeout_answer
         if res[0] >= 500:
             log.warning("function request failed", extra={"fields": {"status": res[0]}})
+        current.reset(token)
         return res
 
     async def _call_http(self, req: RawRequest) -> Answer:

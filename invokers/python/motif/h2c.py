@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 import h2.config
 import h2.connection
-import h2.errors
 import h2.events
 import h2.exceptions
 
@@ -26,7 +25,7 @@ if TYPE_CHECKING:
 class _Stream:
     """A request being received on one stream."""
 
-    __slots__ = ("method", "path", "query", "headers", "body", "size", "over", "answered", "started")
+    __slots__ = ("method", "path", "query", "headers", "body", "size", "over", "started")
 
     def __init__(self, headers: list[tuple[bytes, bytes]]) -> None:
         self.started = time.monotonic()
@@ -49,7 +48,6 @@ class _Stream:
         self.body: list[bytes] = []
         self.size = 0
         self.over = False
-        self.answered = False
 
 
 class H2Connection:
@@ -113,17 +111,18 @@ class H2Connection:
             stream.body.append(data)
 
     def _over(self, stream_id: int, stream: _Stream) -> None:
-        """A body over the limit: answer 413 at once, then end the stream (RFC 9113
-        §8.1 lets a server answer before the request is complete)."""
+        """A body over the limit: answer 413 at once (RFC 9113 §8.1 lets a server answer
+        before the request is complete); what more of the body comes is acknowledged and
+        dropped, so the client can finish sending and read the answer."""
         stream.over = True
         stream.body = []
         if self.dispatcher.takes_body(stream.method, stream.path) and self.dispatcher.state != STARTING:
-            stream.answered = True
             self.streams.pop(stream_id, None)
             res = self.dispatcher.too_large(stream.started)
-            self._send(stream_id, res, end_stream=False)
+            # Headers and body leave in one write: a client that sees the 413's headers
+            # alone stops its upload and may drop the rest (curl does).
+            self.conn.send_headers(stream_id, _block(res))
             self.conn.send_data(stream_id, res[2], end_stream=True)
-            self.conn.reset_stream(stream_id, h2.errors.ErrorCodes.NO_ERROR)
 
     def _ended(self, stream_id: int) -> None:
         stream = self.streams.pop(stream_id, None)
@@ -168,20 +167,13 @@ class H2Connection:
 
     def _send(self, stream_id: int, res: Answer, end_stream: bool) -> bool:
         """Sends a response's headers; whether the stream stays open for the body."""
-        status, headers, body = res
-        block = [(":status", str(status)), *headers]
-        if status not in (204, 304):
-            block.append(("content-length", str(len(body))))
         try:
-            self.conn.send_headers(stream_id, block, end_stream=end_stream)
+            self.conn.send_headers(stream_id, _block(res), end_stream=end_stream)
         except h2.exceptions.ProtocolError:
             # A header HTTP/2 cannot carry (h2 checks them all): fail the request.
-            status, headers, body = answer(
-                problems.handler_failed("a response header cannot be sent over HTTP/2")
-            )
-            block = [(":status", str(status)), *headers, ("content-length", str(len(body)))]
-            self.conn.send_headers(stream_id, block)
-            self.conn.send_data(stream_id, body, end_stream=True)
+            failed = answer(problems.handler_failed("a response header cannot be sent over HTTP/2"))
+            self.conn.send_headers(stream_id, _block(failed))
+            self.conn.send_data(stream_id, failed[2], end_stream=True)
             end_stream = True
         self._flush()
         return not end_stream
@@ -205,3 +197,12 @@ class H2Connection:
     def connection_lost(self) -> None:
         """Wakes anything waiting for a window, so it sees the connection is gone."""
         self.window.set()
+
+
+def _block(res: Answer) -> list[tuple[str, str]]:
+    """A response's header block: `:status`, its headers, and its length."""
+    status, headers, body = res
+    block = [(":status", str(status)), *headers]
+    if status not in (204, 304):
+        block.append(("content-length", str(len(body))))
+    return block

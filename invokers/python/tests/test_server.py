@@ -181,31 +181,47 @@ async def test_sigterm_drains_in_flight_requests_then_runs_the_shutdown_hook(tmp
             pass
 
 
-async def test_h2c_with_prior_knowledge_is_served(tmp_path):
+async def h2_post(port: int, body: bytes) -> tuple[bytes | None, bytes]:
+    """A POST over h2c with prior knowledge (the h2 library as the client): the status
+    and body of the answer. The body is sent as far as the flow-control window allows."""
     import h2.config
     import h2.connection
     import h2.events
 
-    async with serving(tmp_path, ECHO) as f:
-        reader, writer = await asyncio.open_connection("127.0.0.1", f.port)
-        client = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
-        client.initiate_connection()
-        client.send_headers(1, [(":method", "POST"), (":path", "/"), (":scheme", "http"),
-                                (":authority", "x"), ("content-type", "text/plain")])
-        client.send_data(1, b"over h2c", end_stream=True)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    client = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    client.initiate_connection()
+    client.send_headers(1, [(":method", "POST"), (":path", "/"), (":scheme", "http"), (":authority", "x"),
+                            ("content-type", "text/plain"), ("content-length", str(len(body)))])
+    sent = min(len(body), client.local_flow_control_window(1))
+    for start in range(0, sent, client.max_outbound_frame_size):
+        chunk = body[start : min(start + client.max_outbound_frame_size, sent)]
+        client.send_data(1, chunk, end_stream=start + len(chunk) == len(body))
+    writer.write(client.data_to_send())
+    status, answer, ended = None, b"", False
+    while not ended:
+        for event in client.receive_data(await asyncio.wait_for(reader.read(65536), 5)):
+            if isinstance(event, h2.events.ResponseReceived):
+                status = dict(event.headers)[b":status"]
+            elif isinstance(event, h2.events.DataReceived):
+                answer += event.data
+            elif isinstance(event, h2.events.StreamEnded):
+                ended = True
         writer.write(client.data_to_send())
-        status, body, ended = None, b"", False
-        while not ended:
-            for event in client.receive_data(await asyncio.wait_for(reader.read(65536), 5)):
-                if isinstance(event, h2.events.ResponseReceived):
-                    status = dict(event.headers)[b":status"]
-                elif isinstance(event, h2.events.DataReceived):
-                    body += event.data
-                elif isinstance(event, h2.events.StreamEnded):
-                    ended = True
-            writer.write(client.data_to_send())
-        writer.close()
-        assert (status, body) == (b"200", b"over h2c")
+    writer.close()
+    return status, answer
+
+
+async def test_h2c_with_prior_knowledge_is_served(tmp_path):
+    async with serving(tmp_path, ECHO) as f:
+        assert await h2_post(f.port, b"over h2c") == (b"200", b"over h2c")
+
+
+async def test_over_h2c_a_body_over_the_limit_is_answered_before_it_is_sent(tmp_path):
+    async with serving(tmp_path, ECHO, MOTIF_MAX_BODY="1024") as f:
+        status, body = await h2_post(f.port, b"x" * 300_000)
+        assert status == b"413"
+        assert json.loads(body)["limit"] == 1024
 
 
 CE_HEADERS = {"ce-specversion": "1.0", "ce-id": "e1", "ce-source": "/s", "ce-type": "t"}
