@@ -75,7 +75,10 @@ pip_quiet() { "$1/bin/python" -m pip install -q --disable-pip-version-check "${@
 [ -x "$BASE/venv-ff/bin/python" ] || "$PYTHON" -m venv "$BASE/venv-ff"
 log "installing the motif invoker (invokers/python) and functions-framework $FF_VERSION"
 pip_quiet "$BASE/venv-motif" -r invokers/python/requirements.txt
-pip_quiet "$BASE/venv-motif" --force-reinstall --no-deps ./invokers/python
+# Installed from a copy, so that the build's by-products stay out of the source tree.
+rm -rf "$BASE/src-motif" && mkdir -p "$BASE/src-motif"
+cp -r invokers/python/pyproject.toml invokers/python/README.md invokers/python/motif "$BASE/src-motif/"
+pip_quiet "$BASE/venv-motif" --force-reinstall --no-deps "$BASE/src-motif"
 pip_quiet "$BASE/venv-ff" "functions-framework==$FF_VERSION"
 version() { "$1/bin/python" -c "import importlib.metadata as m; print(m.version('$2'))"; }
 mkdir -p "$OUT/fn"

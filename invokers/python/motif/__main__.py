@@ -53,9 +53,10 @@ def leave(code: int) -> NoReturn:
 def main(argv: list[str] | None = None) -> NoReturn:
     """The command line."""
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1 or args[0] in ("-h", "--help"):
-        print(USAGE, file=sys.stdout if args[:1] in (["-h"], ["--help"]) else sys.stderr, end="")
-        sys.exit(0 if args[:1] in (["-h"], ["--help"]) else 2)
+    asked = args in (["-h"], ["--help"])
+    if asked or len(args) != 1:
+        print(USAGE, file=sys.stdout if asked else sys.stderr, end="")
+        sys.exit(0 if asked else 2)
     from motif.config import Config, ConfigError
 
     try:
