@@ -48,6 +48,7 @@ class FunctionServer {
     const onRequest = this.onRequest.bind(this);
     this.h1 = http.createServer(onRequest);
     this.h1.on('checkContinue', (req, res) => this.onCheckContinue(req, res));
+    this.h1.on('clientError', clientError);
     // The HTTP/1 server never listens itself (connections are handed to it), and Node
     // starts its connection tracking (header and request timeouts, idle connections to
     // close on drain) on 'listening'.
@@ -228,6 +229,42 @@ class FunctionServer {
       problems.sendProblem(res, problems.unavailable(why));
     }
   }
+}
+
+/**
+ * A request Node's HTTP/1 parser refused (malformed, headers too large, too slow): a
+ * problem too, as every error is, then the connection closes.
+ * @param {Error & {code?: string}} error
+ * @param {import('node:stream').Duplex} socket
+ */
+function clientError(error, socket) {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  let p;
+  if (error.code === 'HPE_HEADER_OVERFLOW') {
+    p = new problems.Problem(
+      431,
+      'request-header-fields-too-large',
+      'Request header fields too large',
+      'the request headers are over the limit (16 KiB)',
+    );
+  } else if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    p = new problems.Problem(
+      408,
+      'request-timeout',
+      'Request timeout',
+      'the request came too slowly',
+    );
+  } else {
+    p = problems.badRequest(`the request could not be parsed: ${error.message}`);
+  }
+  const body = p.body();
+  socket.end(
+    `HTTP/1.1 ${p.status} ${http.STATUS_CODES[p.status]}\r\ncontent-type: application/problem+json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 module.exports = { FunctionServer };

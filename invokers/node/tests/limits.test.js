@@ -89,3 +89,17 @@ test('the metrics show requests waiting in line', async (t) => {
   assert.match(metrics, /^motif_requests_in_flight 2$/m);
   await Promise.all(calls);
 });
+
+test('a request the http parser refuses is a problem too, and the server serves on', async (t) => {
+  const s = await serve(() => 'fine');
+  t.after(() => s.close());
+  const malformed = await raw(s.port, ['GARBAGE / HTTP/1.1\r\n\r\n']);
+  assert.match(malformed.answer, /^HTTP\/1\.1 400 /);
+  assert.match(malformed.answer, /"type":"https:\/\/motif.dev\/problems\/bad-request"/);
+  const huge = await raw(s.port, [
+    `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+  ]);
+  assert.match(huge.answer, /^HTTP\/1\.1 431 /);
+  assert.match(huge.answer, /application\/problem\+json/);
+  assert.equal(await (await fetch(s.url)).text(), 'fine');
+});
