@@ -107,6 +107,11 @@ impl WasmEngine {
     }
 }
 
+/// What one component instance may hold, in the pooling allocator.
+const PER_COMPONENT_CORE_INSTANCES: u32 = 50;
+const PER_COMPONENT_MEMORIES: u32 = 10;
+const PER_COMPONENT_TABLES: u32 = 20;
+
 fn config(settings: &EngineSettings, pooling: bool) -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
@@ -116,15 +121,16 @@ fn config(settings: &EngineSettings, pooling: bool) -> Config {
         let mut pool = PoolingAllocationConfig::default();
         // A component holds several core instances, memories and tables (a Rust guest
         // one or two, a componentize-py guest a dozen), so the core pools are larger
-        // than the component pool.
+        // than the component pool, and never smaller than what one component may hold:
+        // with one slot (MOTIF_CONCURRENCY=1) a componentize-py guest must still fit.
         pool.total_component_instances(slots)
-            .total_core_instances(slots * 8)
-            .total_memories(slots * 2)
-            .total_tables(slots * 4)
+            .total_core_instances((slots * 8).max(PER_COMPONENT_CORE_INSTANCES))
+            .total_memories((slots * 2).max(PER_COMPONENT_MEMORIES))
+            .total_tables((slots * 4).max(PER_COMPONENT_TABLES))
             .total_stacks(slots)
-            .max_core_instances_per_component(50)
-            .max_memories_per_component(10)
-            .max_tables_per_component(20)
+            .max_core_instances_per_component(PER_COMPONENT_CORE_INSTANCES)
+            .max_memories_per_component(PER_COMPONENT_MEMORIES)
+            .max_tables_per_component(PER_COMPONENT_TABLES)
             .max_memory_size(settings.max_memory)
             // Keep the first pages of each memory resident and reset them with memset:
             // cheaper than a page fault per request for small guests.
