@@ -9,6 +9,10 @@
 # invokers' compile cache is warm and the interpreters' files are in the page cache, as
 # on any start after the first; then RUNS rounds, the invokers in turn in each round.
 #
+# Node and Python start as the suite starts them, with this machine's environment (say,
+# NODE_EXTRA_CA_CERTS, which Node reads at start-up, or a site-packages `.pth` hook),
+# except that `python3` is the interpreter's real path.
+#
 # Prints a markdown table of medians on stdout; progress goes to stderr. Raw output in $OUT.
 #
 # Settings (environment): RUNS=11 INVOKERS="command wasm rust rust-wasm node python python-wasm"
@@ -57,7 +61,12 @@ def fill(s):
     return s
 env = {"MOTIF_FUNCTION_KIND": "http", "MOTIF_FUNCTION_NAME": "echo"}
 env.update({k: fill(v) for k, v in echo.get("env", {}).items()})
-words = ["env", *(f"{k}={v}" for k, v in env.items()), *map(fill, echo["argv"])]
+argv = [fill(a) for a in echo["argv"]]
+# `python3` as the interpreter itself: on a machine where it is a version manager's shim
+# (pyenv's is a shell script), the shim's own start would be counted.
+if argv[0] == "python3":
+    argv[0] = sys.executable
+words = ["env", *(f"{k}={v}" for k, v in env.items()), *argv]
 sys.stdout.write("\0".join(words))
 PY
 }

@@ -262,7 +262,7 @@ fn check_event(event: &motif_contract::Event, want: &ExpectEvent) -> Result<(), 
 }
 
 /// Whether `got` holds everything in `want`: objects by member, arrays element-wise,
-/// scalars equal.
+/// numbers by value (JSON's `1` and `1.0` are the same number), other scalars equal.
 fn contains(got: &serde_json::Value, want: &serde_json::Value) -> Result<(), String> {
     use serde_json::Value;
     match (got, want) {
@@ -276,6 +276,7 @@ fn contains(got: &serde_json::Value, want: &serde_json::Value) -> Result<(), Str
         (Value::Array(g), Value::Array(w)) if g.len() == w.len() => {
             g.iter().zip(w).try_for_each(|(g, w)| contains(g, w))
         }
+        (Value::Number(g), Value::Number(w)) if g.as_f64() == w.as_f64() => Ok(()),
         _ if got == want => Ok(()),
         _ => Err(format!("want {want}, got {got}")),
     }
