@@ -66,3 +66,55 @@ wrk_run() {
         die "wrk failed or timed out (see $out)"
     awk '{ printf "%.1f", $1 + $2 }' "$out.time"
 }
+
+# throughput_tables RESULTS BASE MOTIF BASE_NAME BASE_SHORT CE_NAME SERVER_NOTE: the
+# medians table and the per-round table of a run's results (a TSV whose columns are
+# round, scenario, server, req/s, p50, p99, server CPU-s, wrk CPU-s, non-2xx, socket
+# errors, rustc, load, server µs/request, others CPU-s, softirq CPU-s; a header line
+# first). BASE and MOTIF are the servers' names in it; BASE_NAME and BASE_SHORT name the
+# baseline in the tables, CE_NAME the CloudEvent scenario; SERVER_NOTE follows "by the
+# server" in the per-round caption.
+throughput_tables() {
+    awk -F'\t' -v cpus="$(nproc)" -v secs="$(seconds "$DURATION")" -v base="$2" -v motif="$3" \
+        -v base_name="$4" -v base_short="$5" -v ce_name="$6" -v server_note="$7" '
+        function commas(n,   s) { s = sprintf("%d", n); while (s ~ /[0-9][0-9][0-9][0-9]/) sub(/[0-9][0-9][0-9]([,]|$)/, ",&", s); return s }
+        function median(list,   a, n, i, j, t) {
+            n = split(list, a, " ")
+            for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+            return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+        }
+        NR == 1 { next }
+        {
+            k = $2 SUBSEP $3
+            rps[k] = rps[k] " " $4; p50[k] = p50[k] " " $5; p99[k] = p99[k] " " $6; us[k] = us[k] " " $13
+            row[++rows] = $0
+            if (!($2 in seen)) { seen[$2] = 1; order[++ns] = $2 }
+            by[$1 SUBSEP $2 SUBSEP $3] = $4
+        }
+        END {
+            name["http"] = "HTTP echo (POST, 100 B JSON)"; name["ce"] = ce_name
+            print "Medians of the rounds (each column on its own); ratio = motif req/s / " base_name " req/s:"
+            print ""
+            print "| scenario | " base_short " req/s | motif req/s | ratio | " base_short " p99 ms | motif p99 ms | " base_short " p50 ms | motif p50 ms | " base_short " server CPU µs/req | motif server CPU µs/req |"
+            print "|---|---|---|---|---|---|---|---|---|---|"
+            for (i = 1; i <= ns; i++) {
+                s = order[i]; b = s SUBSEP base; m = s SUBSEP motif
+                rb = median(rps[b]); rm = median(rps[m])
+                printf "| %s | %s | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.1f |\n", name[s], commas(rb), commas(rm), rm / rb,
+                    median(p99[b]), median(p99[m]), median(p50[b]), median(p50[m]), median(us[b]), median(us[m])
+            }
+            print ""
+            print "Per round. CPU-s used during the measured run (the machine has " cpus * secs " in " secs " s) by the server" server_note ", by wrk, in softirq (mostly the loopback traffic), and by everything else (other jobs on the shared machine, kernel threads); rustc = other builds running when it started:"
+            print ""
+            print "| round | scenario | server | req/s | ratio in round | p50 ms | p99 ms | server CPU-s | server CPU µs/req | wrk CPU-s | softirq CPU-s | others CPU-s | non-2xx | socket errors | rustc |"
+            print "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+            for (r = 1; r <= rows; r++) {
+                split(row[r], f, "\t")
+                ratio = "-"
+                if (f[3] == motif && by[f[1] SUBSEP f[2] SUBSEP base] > 0)
+                    ratio = sprintf("%.2f", f[4] / by[f[1] SUBSEP f[2] SUBSEP base])
+                printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", f[1], f[2], f[3], commas(f[4]), ratio,
+                    f[5], f[6], f[7], f[13], f[8], f[15], f[14], f[9], f[10], f[11]
+            }
+        }' "$1"
+}

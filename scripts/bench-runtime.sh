@@ -173,45 +173,5 @@ lock_version() { awk -v n="$1" '$0 == "name = \"" n "\"" { getline; gsub(/versio
     echo "- machine: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), shared by wrk and the server"
     echo "- raw output: $OUT"
     echo
-    awk -F'\t' -v cpus="$(nproc)" -v secs="$(seconds "$DURATION")" '
-        function commas(n,   s) { s = sprintf("%d", n); while (s ~ /[0-9][0-9][0-9][0-9]/) sub(/[0-9][0-9][0-9]([,]|$)/, ",&", s); return s }
-        function median(list,   a, n, i, j, t) {
-            n = split(list, a, " ")
-            for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-            return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-        }
-        NR == 1 { next }
-        {
-            k = $2 SUBSEP $3
-            rps[k] = rps[k] " " $4; p50[k] = p50[k] " " $5; p99[k] = p99[k] " " $6; us[k] = us[k] " " $13
-            row[++rows] = $0
-            if (!($2 in seen)) { seen[$2] = 1; order[++ns] = $2 }
-            by[$1 SUBSEP $2 SUBSEP $3] = $4
-        }
-        END {
-            name["http"] = "HTTP echo (POST, 100 B JSON)"; name["ce"] = "binary-mode CloudEvent echo"
-            print "Medians of the rounds (each column on its own); ratio = motif-runtime req/s / bare axum req/s:"
-            print ""
-            print "| scenario | bare axum req/s | motif-runtime req/s | ratio | bare p99 ms | motif p99 ms | bare p50 ms | motif p50 ms | bare server CPU µs/req | motif server CPU µs/req |"
-            print "|---|---|---|---|---|---|---|---|---|---|"
-            for (i = 1; i <= ns; i++) {
-                s = order[i]; b = s SUBSEP "bare-echo"; m = s SUBSEP "runtime-echo"
-                rb = median(rps[b]); rm = median(rps[m])
-                printf "| %s | %s | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.1f |\n", name[s], commas(rb), commas(rm), rm / rb,
-                    median(p99[b]), median(p99[m]), median(p50[b]), median(p50[m]), median(us[b]), median(us[m])
-            }
-            print ""
-            print "Per round. CPU-s used during the measured run (the machine has " cpus * secs " in " secs " s) by the server, by wrk, in softirq (mostly the loopback traffic), and by everything else (other jobs on the shared machine, kernel threads); rustc = other builds running when it started:"
-            print ""
-            print "| round | scenario | server | req/s | ratio in round | p50 ms | p99 ms | server CPU-s | server CPU µs/req | wrk CPU-s | softirq CPU-s | others CPU-s | non-2xx | socket errors | rustc |"
-            print "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-            for (r = 1; r <= rows; r++) {
-                split(row[r], f, "\t")
-                ratio = "-"
-                if (f[3] == "runtime-echo" && by[f[1] SUBSEP f[2] SUBSEP "bare-echo"] > 0)
-                    ratio = sprintf("%.2f", f[4] / by[f[1] SUBSEP f[2] SUBSEP "bare-echo"])
-                printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", f[1], f[2], f[3], commas(f[4]), ratio,
-                    f[5], f[6], f[7], f[13], f[8], f[15], f[14], f[9], f[10], f[11]
-            }
-        }' "$RESULTS"
+    throughput_tables "$RESULTS" bare-echo runtime-echo "bare axum" bare "binary-mode CloudEvent echo" ""
 } | tee "$OUT/summary.md"
