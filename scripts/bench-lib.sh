@@ -118,3 +118,55 @@ throughput_tables() {
             }
         }' "$1"
 }
+
+# measure_rounds RESULTS A B: ROUNDS rounds of wrk against servers A and B (which goes
+# first alternates); in each, for each of SCENARIOS (http: LUA/post.lua, ce: LUA/ce.lua),
+# each server is started (the script's `start_server SERVER SCENARIO PORT`, which sets
+# SERVER_PID), checked (`check SCENARIO SERVER PORT LABEL`), warmed up for WARMUP,
+# measured for DURATION and stopped. Writes one TSV row a run to RESULTS, the table that
+# throughput_tables reads; the script's `cpu_ticks PID` says what the server used.
+measure_rounds() {
+    local results=$1 a=$2 b=$3 round order scenario lua server label port raw rustc_now load t0 t1 j0 j1
+    local wrk_cpu rps p50 p99 non2xx sockerr server_cpu softirq_cpu other_cpu requests us_per_req
+    local CLK
+    CLK=$(getconf CLK_TCK)
+    printf 'round\tscenario\tserver\trps\tp50\tp99\tserver_cpu\twrk_cpu\tnon2xx\tsocket_errors\trustc\tload\tus_per_req\tother_cpu\tsoftirq_cpu\n' >"$results"
+    for round in $(seq "$ROUNDS"); do
+        if [ $((round % 2)) -eq 1 ]; then order=("$a" "$b"); else order=("$b" "$a"); fi
+        for scenario in "${SCENARIOS[@]}"; do
+            lua=$LUA/post.lua; [ "$scenario" = ce ] && lua=$LUA/ce.lua
+            for server in "${order[@]}"; do
+                label="round $round, $scenario, $server"
+                port=$(free_port)
+                start_server "$server" "$scenario" "$port"
+                check "$scenario" "$server" "$port" "$label"
+                raw=$OUT/r$round-$scenario-$server
+                wrk_run "$lua" "$port" "$WARMUP" "$raw.warmup.txt" >/dev/null
+                rustc_now=$(busy)
+                load=$(cut -d' ' -f1 /proc/loadavg)
+                t0=$(cpu_ticks "$SERVER_PID"); j0=$(cpu_jiffies)
+                wrk_cpu=$(wrk_run "$lua" "$port" "$DURATION" "$raw.txt" --latency)
+                t1=$(cpu_ticks "$SERVER_PID"); j1=$(cpu_jiffies)
+                stop_server
+                rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$raw.txt")
+                [ -n "$rps" ] || die "$label: no Requests/sec in $raw.txt"
+                p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$raw.txt")")
+                p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$raw.txt")")
+                non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$raw.txt")
+                sockerr=$(awk -F': ' '/Socket errors:/ { print $2 }' "$raw.txt" | tr -d ' ')
+                server_cpu=$(awk -v a="$t0" -v b="$t1" -v c="$CLK" 'BEGIN { printf "%.1f", (b - a) / c }')
+                # CPU-s in softirq (mostly the loopback traffic itself), and of everything else
+                # but the server and wrk (other jobs on the machine, kernel threads)
+                softirq_cpu=$(awk -v a="$j0" -v b="$j1" -v c="$CLK" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.1f", (y[3] - x[3]) / c }')
+                other_cpu=$(awk -v a="$j0" -v b="$j1" -v c="$CLK" -v s="$server_cpu" -v w="$wrk_cpu" -v q="$softirq_cpu" \
+                    'BEGIN { split(a, x, " "); split(b, y, " "); v = (y[1] - x[1]) / c - s - w - q; printf "%.1f", v < 0 ? 0 : v }')
+                requests=$(awk '/ requests in / { print $1 }' "$raw.txt")
+                us_per_req=$(awk -v a="$t0" -v b="$t1" -v c="$CLK" -v n="$requests" 'BEGIN { printf "%.1f", (b - a) / c * 1e6 / n }')
+                printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$scenario" "$server" \
+                    "$rps" "$p50" "$p99" "$server_cpu" "$wrk_cpu" "${non2xx:-0}" "${sockerr:--}" \
+                    "$rustc_now" "$load" "$us_per_req" "$other_cpu" "$softirq_cpu" >>"$results"
+                log "$label: $rps req/s, p50 $p50 ms, p99 $p99 ms (server ${server_cpu} CPU-s = $us_per_req us/request, wrk ${wrk_cpu} CPU-s, softirq ${softirq_cpu} CPU-s, others ${other_cpu} CPU-s, rustc running: $rustc_now, load $load)"
+            done
+        done
+    done
+}

@@ -97,9 +97,10 @@ server_argv() {
     esac
 }
 
-# start_server SERVER KIND PORT: runs it in the background, waits until it serves.
+# start_server SERVER SCENARIO PORT: runs it in the background, waits until it serves.
 start_server() {
-    local server=$1 kind=$2 port=$3 code
+    local server=$1 kind=http port=$3 code
+    [ "$2" = ce ] && kind=cloudevent
     # shellcheck disable=SC2046
     (cd "$OUT/fn" && exec env $(server_argv "$server" "$kind" "$port")) >>"$OUT/$server.log" 2>&1 &
     SERVER_PID=$!
@@ -161,45 +162,7 @@ fi
 
 # --- rounds ----------------------------------------------------------------------------
 RESULTS=$OUT/results.tsv
-printf 'round\tscenario\tserver\trps\tp50\tp99\tserver_cpu\twrk_cpu\tnon2xx\tsocket_errors\trustc\tload\tus_per_req\tother_cpu\tsoftirq_cpu\n' >"$RESULTS"
-CLK=$(getconf CLK_TCK)
-for round in $(seq "$ROUNDS"); do
-    if [ $((round % 2)) -eq 1 ]; then order=(ff motif); else order=(motif ff); fi
-    for scenario in "${SCENARIOS[@]}"; do
-        kind=http; [ "$scenario" = ce ] && kind=cloudevent
-        lua=$LUA/post.lua; [ "$scenario" = ce ] && lua=$LUA/ce.lua
-        for server in "${order[@]}"; do
-            label="round $round, $scenario, $server"
-            port=$(free_port)
-            start_server "$server" "$kind" "$port"
-            check "$scenario" "$server" "$port" "$label"
-            raw=$OUT/r$round-$scenario-$server
-            wrk_run "$lua" "$port" "$WARMUP" "$raw.warmup.txt" >/dev/null
-            rustc_now=$(busy)
-            load=$(cut -d' ' -f1 /proc/loadavg)
-            t0=$(cpu_ticks "$SERVER_PID"); j0=$(cpu_jiffies)
-            wrk_cpu=$(wrk_run "$lua" "$port" "$DURATION" "$raw.txt" --latency)
-            t1=$(cpu_ticks "$SERVER_PID"); j1=$(cpu_jiffies)
-            stop_server
-            rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$raw.txt")
-            [ -n "$rps" ] || die "$label: no Requests/sec in $raw.txt"
-            p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$raw.txt")")
-            p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$raw.txt")")
-            non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$raw.txt")
-            sockerr=$(awk -F': ' '/Socket errors:/ { print $2 }' "$raw.txt" | tr -d ' ')
-            server_cpu=$(awk -v a="$t0" -v b="$t1" -v c="$CLK" 'BEGIN { printf "%.1f", (b - a) / c }')
-            softirq_cpu=$(awk -v a="$j0" -v b="$j1" -v c="$CLK" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.1f", (y[3] - x[3]) / c }')
-            other_cpu=$(awk -v a="$j0" -v b="$j1" -v c="$CLK" -v s="$server_cpu" -v w="$wrk_cpu" -v q="$softirq_cpu" \
-                'BEGIN { split(a, x, " "); split(b, y, " "); v = (y[1] - x[1]) / c - s - w - q; printf "%.1f", v < 0 ? 0 : v }')
-            requests=$(awk '/ requests in / { print $1 }' "$raw.txt")
-            us_per_req=$(awk -v a="$t0" -v b="$t1" -v c="$CLK" -v n="$requests" 'BEGIN { printf "%.1f", (b - a) / c * 1e6 / n }')
-            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$scenario" "$server" \
-                "$rps" "$p50" "$p99" "$server_cpu" "$wrk_cpu" "${non2xx:-0}" "${sockerr:--}" \
-                "$rustc_now" "$load" "$us_per_req" "$other_cpu" "$softirq_cpu" >>"$RESULTS"
-            log "$label: $rps req/s, p50 $p50 ms, p99 $p99 ms (server ${server_cpu} CPU-s = $us_per_req us/request, wrk ${wrk_cpu} CPU-s, softirq ${softirq_cpu} CPU-s, others ${other_cpu} CPU-s, rustc running: $rustc_now, load $load)"
-        done
-    done
-done
+measure_rounds "$RESULTS" ff motif
 
 # --- cold start ------------------------------------------------------------------------
 COLD=$OUT/cold.tsv
