@@ -1,7 +1,7 @@
 # Helpers shared by the benchmark scripts (bench-runtime, bench-node, bench-python):
 # logging, the one server under test (start it yourself, put its pid in SERVER_PID), free
 # ports, wrk runs and their latencies, and how busy the shared machine is. Sourced, not
-# run. wrk_run reads THREADS and CONNECTIONS.
+# run. wrk_run reads THREADS and CONNECTIONS; check reads OUT and BODY.
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 
@@ -65,6 +65,30 @@ wrk_run() {
         "http://127.0.0.1:$port/" >"$out" 2>&1; } 2>"$out.time" ||
         die "wrk failed or timed out (see $out)"
     awk '{ printf "%.1f", $1 + $2 }' "$out.time"
+}
+
+# check SCENARIO SERVER PORT LABEL: one request by hand before measuring; the echo must be
+# exact (body, its media type, and for a CloudEvent the ce-id), except from
+# EVENT_SINK_SERVER, a server that takes an event without echoing it (status only).
+check() {
+    local scenario=$1 server=$2 port=$3 label=$4 code
+    local args=(-sS --max-time 5 -o "$OUT/check.body" -D "$OUT/check.headers" -w '%{http_code}'
+        -H 'Content-Type: application/json' --data-binary "$BODY")
+    if [ "$scenario" = ce ]; then
+        args+=(-H 'ce-specversion: 1.0' -H 'ce-id: bench-0001' -H 'ce-source: /motif/bench'
+            -H 'ce-type: dev.motif.bench.echo')
+    fi
+    code=$(curl "${args[@]}" "http://127.0.0.1:$port/") || die "$label: check request failed"
+    [ "$code" = 200 ] || die "$label: check request answered $code, not 200"
+    [ "$scenario" = ce ] && [ "$server" = "${EVENT_SINK_SERVER:-}" ] && return 0
+    [ "$(cat "$OUT/check.body")" = "$BODY" ] || die "$label: the body was not echoed"
+    # parameters allowed: faas-js-runtime adds `; charset=utf-8`
+    tr -d '\r' <"$OUT/check.headers" | grep -qiE '^content-type: application/json(;.*)?$' ||
+        die "$label: the Content-Type was not echoed"
+    if [ "$scenario" = ce ]; then
+        tr -d '\r' <"$OUT/check.headers" | grep -qix 'ce-id: bench-0001' ||
+            die "$label: the ce-id header was not echoed"
+    fi
 }
 
 # throughput_tables RESULTS BASE MOTIF BASE_NAME BASE_SHORT CE_NAME SERVER_NOTE: the

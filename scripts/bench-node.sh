@@ -148,27 +148,6 @@ start_server() {
     die "$server did not become ready on port $port within 10 s"
 }
 
-# check SCENARIO SERVER PORT LABEL: one request by hand; the echo must be exact.
-check() {
-    local scenario=$1 port=$3 label=$4 code
-    local args=(-sS --max-time 5 -o "$OUT/check.body" -D "$OUT/check.headers" -w '%{http_code}'
-        -H 'Content-Type: application/json' --data-binary "$BODY")
-    if [ "$scenario" = ce ]; then
-        args+=(-H 'ce-specversion: 1.0' -H 'ce-id: bench-0001' -H 'ce-source: /motif/bench'
-            -H 'ce-type: dev.motif.bench.echo')
-    fi
-    code=$(curl "${args[@]}" "http://127.0.0.1:$port/") || die "$label: check request failed"
-    [ "$code" = 200 ] || die "$label: check request answered $code, not 200"
-    [ "$(cat "$OUT/check.body")" = "$BODY" ] || die "$label: the body was not echoed"
-    # faas-js-runtime adds `; charset=utf-8`
-    tr -d '\r' <"$OUT/check.headers" | grep -qi '^content-type: application/json' ||
-        die "$label: the Content-Type was not echoed"
-    if [ "$scenario" = ce ]; then
-        tr -d '\r' <"$OUT/check.headers" | grep -qix 'ce-id: bench-0001' ||
-            die "$label: the ce-id header was not echoed"
-    fi
-}
-
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # utime + stime, all threads
 
 # --- conditions ------------------------------------------------------------------------
