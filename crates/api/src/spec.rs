@@ -1,0 +1,242 @@
+//! The FunctionSpec: what a function is, how it is built, and how it runs.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// What a function is, how it is built and how it runs. The `spec` of a Function; in
+/// `motif.toml` its fields sit beside the function's name.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FunctionSpec {
+    /// The language the handler is written in; it decides the invoker and the build.
+    pub language: Language,
+    /// `http` (a request in, a response out) or `cloudevent` (an event in, maybe an event out).
+    #[serde(default)]
+    pub kind: Kind,
+    /// The handler's file, relative to the function's directory [default: the
+    /// language's: `src/main.rs`, `index.js`, `src/index.ts`, `func.py`, `handler.c`,
+    /// `handler.sh`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handler: Option<String>,
+    /// The template the function was created from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<TemplateOrigin>,
+    /// How the function is built and where its image goes.
+    #[serde(default, skip_serializing_if = "Build::is_empty")]
+    pub build: Build,
+    /// What was built, by digest: set by `motif build --push`.
+    #[serde(default, skip_serializing_if = "Artifact::is_empty")]
+    pub artifact: Artifact,
+    /// Environment variables of the function's process.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    /// The most seconds a request may take, at every layer (Knative, invoker, wasm
+    /// deadline) [default: 300].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u32>,
+    /// Requests one instance handles at once; 0 means no limit [default: 0].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u32>,
+    /// How many instances may run.
+    #[serde(default, skip_serializing_if = "Scale::is_empty")]
+    pub scale: Scale,
+    /// Who may call the function.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<Visibility>,
+}
+
+/// The language of a function's handler.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Language {
+    /// Rust, built natively: a static binary serving the handler (`motif-function`).
+    #[default]
+    Rust,
+    /// Rust, built for wasm32-wasip2: a component run by `motif-invoker --wasm`.
+    RustWasm,
+    /// JavaScript on Node.js, served by the Node invoker.
+    Js,
+    /// TypeScript, compiled to JavaScript with `tsc`, then as `js`.
+    Ts,
+    /// Python, served by the Python invoker.
+    Python,
+    /// Python built into a component with componentize-py.
+    PythonWasm,
+    /// C built with clang for wasm32-wasi: a WASI command in the wasm sandbox.
+    CWasm,
+    /// Any executable, one process per request (`motif-invoker --command`).
+    Command,
+}
+
+impl Language {
+    /// Every language, in the order `--help` lists them.
+    pub const ALL: [Language; 8] = [
+        Language::Rust,
+        Language::RustWasm,
+        Language::Js,
+        Language::Ts,
+        Language::Python,
+        Language::PythonWasm,
+        Language::CWasm,
+        Language::Command,
+    ];
+
+    /// The name used in `motif.toml`, on the command line and as the template folder.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::Rust => "rust",
+            Language::RustWasm => "rust-wasm",
+            Language::Js => "js",
+            Language::Ts => "ts",
+            Language::Python => "python",
+            Language::PythonWasm => "python-wasm",
+            Language::CWasm => "c-wasm",
+            Language::Command => "command",
+        }
+    }
+
+    /// Whether the function builds to a WebAssembly component or module.
+    pub fn is_wasm(self) -> bool {
+        matches!(
+            self,
+            Language::RustWasm | Language::PythonWasm | Language::CWasm
+        )
+    }
+
+    /// The handler file when `handler` is not set.
+    pub fn default_handler(self) -> &'static str {
+        match self {
+            Language::Rust | Language::RustWasm => "src/main.rs",
+            Language::Js => "index.js",
+            Language::Ts => "src/index.ts",
+            Language::Python | Language::PythonWasm => "func.py",
+            Language::CWasm => "handler.c",
+            Language::Command => "handler.sh",
+        }
+    }
+}
+
+impl fmt::Display for Language {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Language {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Language::ALL
+            .into_iter()
+            .find(|l| l.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Language::ALL.iter().map(|l| l.as_str()).collect();
+                format!("unknown language `{s}` (one of: {})", names.join(", "))
+            })
+    }
+}
+
+/// What a function is called with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Plain HTTP: a request in, a response out.
+    #[default]
+    Http,
+    /// A CloudEvent in, maybe a CloudEvent out.
+    Cloudevent,
+}
+
+impl Kind {
+    /// The name used in `motif.toml` and by the invokers (`MOTIF_FUNCTION_KIND`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Http => "http",
+            Kind::Cloudevent => "cloudevent",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a function came from: a template of a template repository.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TemplateOrigin {
+    /// The repository: `builtin`, a repository's name, a folder or a git URL (`#ref`).
+    pub repository: String,
+    /// The template's name within its language (`http`, `cloudevent`, ...).
+    pub name: String,
+}
+
+/// How a function is built.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Build {
+    /// The image the function is pushed to, `HOST/REPO[:TAG]` (without a digest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// The base image JavaScript, TypeScript, Python and command functions are layered on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
+}
+
+impl Build {
+    fn is_empty(&self) -> bool {
+        *self == Build::default()
+    }
+}
+
+/// What a build produced.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Artifact {
+    /// The pushed image, by digest: `HOST/REPO@sha256:...`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+}
+
+impl Artifact {
+    fn is_empty(&self) -> bool {
+        *self == Artifact::default()
+    }
+}
+
+/// How many instances of a function may run (Knative's min/max scale and target).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Scale {
+    /// Instances kept when idle; 0 allows scaling to zero [default: 0].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<u32>,
+    /// The most instances; 0 means no limit [default: 0].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<u32>,
+    /// In-flight requests per instance the autoscaler aims for [default: 100].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<u32>,
+}
+
+impl Scale {
+    fn is_empty(&self) -> bool {
+        *self == Scale::default()
+    }
+}
+
+/// Who may call a function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Visibility {
+    /// Reachable from outside the cluster or machine.
+    Public,
+    /// Reachable only from inside the cluster (or loopback).
+    ClusterLocal,
+}

@@ -1,0 +1,1 @@
+//! OCI images: layers, config, manifest, image layout, registry pull and push.

@@ -1,0 +1,3 @@
+//! The `motif` command.
+
+fn main() {}
