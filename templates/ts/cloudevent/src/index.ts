@@ -41,7 +41,10 @@ export interface Greeting {
  * the event), or the error's `status` when it has one, such as 422 for an event the
  * function cannot process (a broker does not retry a 4xx). Handlers may be async.
  */
-export function handle(event: CloudEvent<unknown>, context: Context): CloudEvent<Greeting> | undefined {
+export function handle(
+  event: CloudEvent<unknown>,
+  context: Context,
+): CloudEvent<Greeting> | undefined {
   if (event.data === undefined) {
     return undefined;
   }
