@@ -1,1 +1,29 @@
-//! Real parts for motif's tests: a docker-registry on loopback, images run with umoci and runc.
+//! Real parts for motif's tests: a `docker-registry` on loopback ([`Registry`]), images
+//! run with umoci and runc ([`Container`]), layers of this machine's binaries and their
+//! shared libraries ([`add_host_binaries`]), and small HTTP helpers ([`http`]).
+//!
+//! It is for integration tests on Linux, as root, with the tools `scripts/test.sh`
+//! installs (`docker-registry`, `skopeo`, `umoci`, `runc`). It is not for production code.
+//! A missing tool is an error that says what to install, never a silent skip.
+//!
+//! ```no_run
+//! use motif_test_support::{Registry, http};
+//!
+//! let registry = Registry::start()?;
+//! let reference = format!("{}/hello:latest", registry.host());
+//! // ... push an image to `reference`, unpack it and run it with `Container::run` ...
+//! # let port = 0;
+//! let reply = http::request("POST", &format!("127.0.0.1:{port}"), "/", b"hi")?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+mod binaries;
+mod container;
+pub mod http;
+mod registry;
+mod tools;
+
+pub use binaries::{add_host_binaries, motif_invoker, shared_libraries, strip_debug};
+pub use container::Container;
+pub use registry::Registry;
+pub use tools::{require_tool, run_tool};

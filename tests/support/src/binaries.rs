@@ -1,0 +1,141 @@
+//! This machine's binaries in image layers, so that a test makes a runnable base image
+//! without a network: each binary with the shared libraries it loads.
+
+use std::collections::BTreeSet;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use motif_build::oci::LayerBuilder;
+
+use crate::tools::run_tool;
+
+/// Adds each binary (`(image path, host path)`) to `layer`, and every shared library it
+/// loads at the library's host path: the dynamic loader and every `=> /path` that `ldd`
+/// lists. A static binary brings no libraries.
+pub fn add_host_binaries(layer: &mut LayerBuilder, binaries: &[(&str, &Path)]) -> io::Result<()> {
+    let mut libraries = BTreeSet::new();
+    for (image_path, host_path) in binaries {
+        layer.add_file_from(image_path, host_path)?;
+        libraries.extend(shared_libraries(host_path)?);
+    }
+    for library in libraries {
+        let image_path = library.to_str().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("`{}` is not a UTF-8 path", library.display()),
+            )
+        })?;
+        layer.add_file_from(image_path, &library)?;
+    }
+    Ok(())
+}
+
+/// The shared libraries `binary` loads, as `ldd` names them (paths on this machine; the
+/// vDSO has none and is left out).
+pub fn shared_libraries(binary: &Path) -> io::Result<Vec<PathBuf>> {
+    let output = Command::new("ldd").arg(binary).output()?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        // A static binary: "not a dynamic executable" (glibc's ldd exits 1 for it).
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if stdout.contains("not a dynamic executable")
+            || stderr.contains("not a dynamic executable")
+            || stdout.contains("statically linked")
+        {
+            return Ok(Vec::new());
+        }
+        return Err(io::Error::other(format!(
+            "`ldd {}` failed: {}",
+            binary.display(),
+            stderr.trim()
+        )));
+    }
+    let mut libraries = Vec::new();
+    for line in stdout.lines() {
+        // "\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" or
+        // "\t/lib64/ld-linux-x86-64.so.2 (0x...)"
+        let path = match line.split_once("=>") {
+            Some((_, rest)) => rest.split_whitespace().next(),
+            None => line.split_whitespace().next(),
+        };
+        if let Some(path) = path.filter(|p| p.starts_with('/')) {
+            libraries.push(PathBuf::from(path));
+        } else if line.contains("not found") {
+            return Err(io::Error::other(format!(
+                "`{}` needs a library this machine lacks: {}",
+                binary.display(),
+                line.trim()
+            )));
+        }
+    }
+    Ok(libraries)
+}
+
+/// A copy of `binary` in `dir` without its debug info (`objcopy --strip-debug`): a debug
+/// build of `motif-invoker` is ~600 MB with it, ~60 MB without, and layers are gzipped
+/// in memory.
+pub fn strip_debug(binary: &Path, dir: &Path) -> io::Result<PathBuf> {
+    let name = binary.file_name().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("`{}` names no file", binary.display()),
+        )
+    })?;
+    let out = dir.join(name);
+    run_tool(
+        "objcopy",
+        &[
+            "--strip-debug".as_ref(),
+            binary.as_os_str(),
+            out.as_os_str(),
+        ],
+    )?;
+    Ok(out)
+}
+
+/// Builds `motif-invoker` (debug, or release when the running test is a release build)
+/// and returns its path; `MOTIF_INVOKER_BIN` overrides it.
+///
+/// It asks cargo for the same set of packages as the contract suite
+/// (`tests/contract/src/process.rs`), so that both resolve the same features and neither
+/// rebuilds what the other built.
+pub fn motif_invoker() -> io::Result<PathBuf> {
+    if let Some(bin) = std::env::var_os("MOTIF_INVOKER_BIN") {
+        return Ok(PathBuf::from(bin));
+    }
+    // The test binary is target/<profile>/deps/<name>-<hash>.
+    let exe = std::env::current_exe()?;
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .ok_or_else(|| io::Error::other("cannot find the target directory"))?
+        .to_owned();
+    let mut args = vec![
+        "build",
+        "--quiet",
+        "-p",
+        "motif-invoker",
+        "-p",
+        "motif-rust-roles",
+        "-p",
+        "motif-function",
+        "--bins",
+        "--examples",
+    ];
+    if profile_dir.file_name().is_some_and(|n| n == "release") {
+        args.push("--release");
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(&cargo)
+        .args(&args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()?;
+    if !status.success() {
+        return Err(io::Error::other(format!(
+            "`{cargo} {}` failed ({status})",
+            args.join(" ")
+        )));
+    }
+    Ok(profile_dir.join("motif-invoker"))
+}
