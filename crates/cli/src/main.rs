@@ -1,3 +1,102 @@
-//! The `motif` command.
+//! `motif`: create functions from templates, build them into images or components, run
+//! them locally and invoke them.
+//!
+//! Every command prints data on stdout (text, or `-o json|yaml`) and progress on stderr;
+//! errors read `error:` / `Caused by:` / `hint:` and exit with a code of their class
+//! ([`error::Kind`]). Every flag a CI would set is also a `MOTIF_*` variable.
 
-fn main() {}
+mod build;
+mod create;
+mod error;
+mod invoke;
+mod output;
+mod paths;
+mod repository;
+mod run;
+mod templates;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::CliError;
+use crate::output::Format;
+
+/// motif: functions on Knative and on one machine.
+#[derive(Debug, Parser)]
+#[command(name = "motif", version, about, propagate_version = true)]
+struct Cli {
+    /// How commands print their data.
+    #[arg(
+        short,
+        long,
+        global = true,
+        value_enum,
+        env = "MOTIF_OUTPUT",
+        default_value_t
+    )]
+    output: Format,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a function from a template.
+    Create(create::CreateArgs),
+    /// List the templates of the built-in or a template repository.
+    #[command(subcommand)]
+    Templates(templates::TemplatesCommand),
+    /// Manage the template repositories `motif create` can use by name.
+    #[command(subcommand)]
+    Repository(repository::RepositoryCommand),
+    /// Build a function into a WebAssembly component or an OCI image, and push it.
+    Build(build::BuildArgs),
+    /// Run a function locally behind its invoker.
+    Run(run::RunArgs),
+    /// Send a request or a CloudEvent to a function and print the answer.
+    Invoke(invoke::InvokeArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MOTIF_CLI_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            return CliError::new(error::Kind::Other, e).report();
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => e.report(),
+    }
+}
+
+async fn dispatch(cli: Cli) -> Result<(), CliError> {
+    let format = cli.output;
+    match cli.command {
+        Command::Create(args) => create::create(args, format),
+        Command::Templates(command) => templates::command(command, format),
+        Command::Repository(command) => repository::command(command, format),
+        Command::Build(args) => build::build(args, format).await,
+        Command::Run(args) => run::run(args).await,
+        Command::Invoke(args) => invoke::invoke(args, format).await,
+    }
+}
+
+/// The function directory a command works on: the flag, or the current directory.
+fn function_dir(path: Option<PathBuf>) -> PathBuf {
+    path.unwrap_or_else(|| PathBuf::from("."))
+}
