@@ -9,8 +9,19 @@ use std::path::Path;
 use motif_build::oci::{Image, ImageConfig, Layer, LayerBuilder, Platform};
 use motif_test_support::{require_tool, run_tool};
 
-/// Every entry of a layer: path, type, mode, uid, gid, mtime, user and group names.
-fn entries(layer: &Layer) -> Vec<(String, char, u32, u64, u64, u64, String, String)> {
+/// A layer entry as a tar reader sees it.
+#[derive(Debug)]
+struct Listed {
+    path: String,
+    kind: char,
+    mode: u32,
+    owner: (u64, u64),
+    mtime: u64,
+    names: (String, String),
+}
+
+/// Every entry of a layer, in order.
+fn entries(layer: &Layer) -> Vec<Listed> {
     let gz = flate2::read::GzDecoder::new(layer.data.as_slice());
     let mut archive = tar::Archive::new(gz);
     archive
@@ -25,22 +36,26 @@ fn entries(layer: &Layer) -> Vec<(String, char, u32, u64, u64, u64, String, Stri
                 tar::EntryType::Regular => '-',
                 other => panic!("unexpected entry type {other:?}"),
             };
-            (
-                entry.path().unwrap().display().to_string(),
+            let name = |bytes: Option<&[u8]>| {
+                String::from_utf8_lossy(bytes.unwrap_or_default()).into_owned()
+            };
+            Listed {
+                path: entry.path().unwrap().display().to_string(),
                 kind,
-                h.mode().unwrap(),
-                h.uid().unwrap(),
-                h.gid().unwrap(),
-                h.mtime().unwrap(),
-                String::from_utf8_lossy(h.username_bytes().unwrap_or_default()).into_owned(),
-                String::from_utf8_lossy(h.groupname_bytes().unwrap_or_default()).into_owned(),
-            )
+                mode: h.mode().unwrap(),
+                owner: (h.uid().unwrap(), h.gid().unwrap()),
+                mtime: h.mtime().unwrap(),
+                names: (name(h.username_bytes()), name(h.groupname_bytes())),
+            }
         })
         .collect()
 }
 
+/// One way to add an entry to a layer.
+type Add = Box<dyn Fn(&mut LayerBuilder)>;
+
 fn sample_layer(reversed: bool) -> Layer {
-    let mut adds: Vec<Box<dyn Fn(&mut LayerBuilder)>> = vec![
+    let mut adds: Vec<Add> = vec![
         Box::new(|l| l.add_file("/app/bin/run", b"#!/bin/sh\necho hi\n".to_vec(), 0o755)),
         Box::new(|l| l.add_file("/app/data/config.json", b"{}".to_vec(), 0o644)),
         Box::new(|l| l.add_symlink("/usr/local/bin/run", "/app/bin/run")),
@@ -72,10 +87,10 @@ fn layer_entries_are_sorted_with_parents_once_owned_by_root_at_time_zero() {
     let layer = sample_layer(false);
     let listed: Vec<_> = entries(&layer)
         .into_iter()
-        .map(|(path, kind, mode, uid, gid, mtime, user, group)| {
-            assert_eq!((uid, gid, mtime), (0, 0, 0), "{path}");
-            assert_eq!((user.as_str(), group.as_str()), ("", ""), "{path}");
-            (path, kind, mode)
+        .map(|e| {
+            assert_eq!((e.owner, e.mtime), ((0, 0), 0), "{}", e.path);
+            assert_eq!(e.names, (String::new(), String::new()), "{}", e.path);
+            (e.path, e.kind, e.mode)
         })
         .collect();
     let expected = [
@@ -124,7 +139,10 @@ fn gnu_tar_lists_the_layer_as_written() {
         .unwrap_or_else(|| panic!("no app/bin/run in:\n{listing}"));
     assert!(run.starts_with("-rwxr-xr-x 0/0"), "{run}");
     assert!(run.contains("1970-01-01 00:00"), "{run}");
-    assert!(listing.contains("usr/local/bin/run -> /app/bin/run"), "{listing}");
+    assert!(
+        listing.contains("usr/local/bin/run -> /app/bin/run"),
+        "{listing}"
+    );
 }
 
 #[test]
@@ -145,15 +163,12 @@ fn a_host_tree_keeps_symlinks_modes_and_only_what_is_kept() {
         .unwrap();
     let listed: BTreeMap<String, (char, u32)> = entries(&layer.finish().unwrap())
         .into_iter()
-        .map(|(path, kind, mode, ..)| (path, (kind, mode)))
+        .map(|e| (e.path, (e.kind, e.mode)))
         .collect();
     assert_eq!(listed["app/src/main.py"], ('-', 0o644));
     assert_eq!(listed["app/src/nested/tool.sh"], ('-', 0o755));
     assert_eq!(listed["app/src/link.py"], ('l', 0o777));
-    assert!(
-        !listed.keys().any(|p| p.contains("target")),
-        "{listed:?}"
-    );
+    assert!(!listed.keys().any(|p| p.contains("target")), "{listed:?}");
 }
 
 #[test]
@@ -186,7 +201,13 @@ fn app_image(dir: &Path) -> Image {
         exposed_ports: vec!["8080/tcp".into()],
         user: Some("0:0".into()),
     };
-    Image::assemble(None, vec![layer.finish().unwrap()], &config, &Platform::host()).unwrap()
+    Image::assemble(
+        None,
+        vec![layer.finish().unwrap()],
+        &config,
+        &Platform::host(),
+    )
+    .unwrap()
 }
 
 fn app_dir() -> tempfile::TempDir {
@@ -234,7 +255,11 @@ fn a_layout_reads_back_with_skopeo_and_unpacks_with_umoci() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| m["annotations"]["org.opencontainers.image.ref.name"].as_str().unwrap())
+        .map(|m| {
+            m["annotations"]["org.opencontainers.image.ref.name"]
+                .as_str()
+                .unwrap()
+        })
         .collect();
     assert_eq!(tags, ["v2", "v1"]);
 
@@ -246,13 +271,18 @@ fn a_layout_reads_back_with_skopeo_and_unpacks_with_umoci() {
     assert_eq!(inspect["Os"], "linux");
     assert_eq!(inspect["Labels"]["org.example.kind"], "test");
     assert_eq!(inspect["Env"], serde_json::json!(["GREETING=hello"]));
-    let config: serde_json::Value = serde_json::from_str(
-        &run_tool("skopeo", &["inspect", "--config", &target]).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(config["config"]["Entrypoint"], serde_json::json!(["/app/bin/cat"]));
+    let config: serde_json::Value =
+        serde_json::from_str(&run_tool("skopeo", &["inspect", "--config", &target]).unwrap())
+            .unwrap();
+    assert_eq!(
+        config["config"]["Entrypoint"],
+        serde_json::json!(["/app/bin/cat"])
+    );
     assert_eq!(config["config"]["WorkingDir"], "/app");
-    assert_eq!(config["config"]["ExposedPorts"], serde_json::json!({"8080/tcp": {}}));
+    assert_eq!(
+        config["config"]["ExposedPorts"],
+        serde_json::json!({"8080/tcp": {}})
+    );
 
     let bundle = out.path().join("bundle");
     let source = format!("{}:v1", layout.display());

@@ -8,7 +8,7 @@ use std::process::Command;
 
 use motif_build::oci::LayerBuilder;
 
-use crate::tools::run_tool;
+use crate::tools::{require_tool, run_tool};
 
 /// Adds each binary (`(image path, host path)`) to `layer`, and every shared library it
 /// loads at the library's host path: the dynamic loader and every `=> /path` that `ldd`
@@ -74,7 +74,7 @@ pub fn shared_libraries(binary: &Path) -> io::Result<Vec<PathBuf>> {
 
 /// A copy of `binary` in `dir` without its debug info (`objcopy --strip-debug`): a debug
 /// build of `motif-invoker` is ~600 MB with it, ~60 MB without, and layers are gzipped
-/// in memory.
+/// in memory. Without objcopy (binutils), a plain copy.
 pub fn strip_debug(binary: &Path, dir: &Path) -> io::Result<PathBuf> {
     let name = binary.file_name().ok_or_else(|| {
         io::Error::new(
@@ -83,6 +83,10 @@ pub fn strip_debug(binary: &Path, dir: &Path) -> io::Result<PathBuf> {
         )
     })?;
     let out = dir.join(name);
+    if require_tool("objcopy", "binutils").is_err() {
+        std::fs::copy(binary, &out)?;
+        return Ok(out);
+    }
     run_tool(
         "objcopy",
         &[

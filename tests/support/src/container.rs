@@ -107,7 +107,11 @@ fn adjust_config(config: &mut Value, env: &[(&str, &str)]) {
         let mut vars: Vec<String> = process
             .get("env")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default();
         for (name, value) in env {
             let entry = format!("{name}={value}");

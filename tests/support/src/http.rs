@@ -88,7 +88,11 @@ fn parse(raw: &[u8]) -> io::Result<Response> {
         h.starts_with("transfer-encoding:") && h.contains("chunked")
     });
     let rest = &raw[end + 4..];
-    let body = if chunked { dechunk(rest)? } else { rest.to_vec() };
+    let body = if chunked {
+        dechunk(rest)?
+    } else {
+        rest.to_vec()
+    };
     Ok(Response {
         status,
         headers,

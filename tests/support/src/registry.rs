@@ -53,7 +53,7 @@ impl Registry {
                 "version: 0.1\n\
                  log: {{level: warn}}\n\
                  storage:\n  filesystem: {{rootdirectory: {}}}\n  delete: {{enabled: true}}\n\
-                 http:\n  addr: 127.0.0.1:{port}\n",
+                 http:\n  addr: 127.0.0.1:{port}\n  secret: motif-test\n",
                 storage.display()
             ),
         )?;
@@ -96,6 +96,23 @@ impl Registry {
             .join(hex.get(..2).unwrap_or(hex))
             .join(hex)
             .join("data")
+    }
+
+    /// The requests it served so far, from its access log: `METHOD /path STATUS`.
+    pub fn requests(&self) -> Vec<String> {
+        self.logs()
+            .lines()
+            .filter(|line| !line.starts_with("time="))
+            .filter_map(|line| {
+                // 127.0.0.1 - - [date] "PUT /v2/x/blobs/uploads/... HTTP/1.1" 201 0 "" "agent"
+                let (_, rest) = line.split_once('"')?;
+                let (request, rest) = rest.split_once('"')?;
+                let status = rest.split_whitespace().next()?;
+                let mut parts = request.split_whitespace();
+                Some(format!("{} {} {status}", parts.next()?, parts.next()?))
+            })
+            .filter(|r| r.contains(" /v2/"))
+            .collect()
     }
 
     /// What the registry logged so far.

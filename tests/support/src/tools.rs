@@ -7,9 +7,8 @@ use std::process::{Command, Stdio};
 /// Fails with what to install when `program` is not on `PATH`. `package` is its Debian
 /// package.
 pub fn require_tool(program: &str, package: &str) -> io::Result<()> {
-    let found = std::env::var_os("PATH").is_some_and(|path| {
-        std::env::split_paths(&path).any(|dir| dir.join(program).is_file())
-    });
+    let found = std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()));
     if found {
         Ok(())
     } else {

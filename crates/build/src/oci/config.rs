@@ -140,7 +140,10 @@ fn merge_run_config(config: &mut Map<String, Value>, ours: &ImageConfig) -> Resu
 
 /// The name of a `NAME=VALUE` entry.
 fn env_name(entry: &str) -> Option<&str> {
-    entry.split_once('=').map(|(name, _)| name).filter(|n| !n.is_empty())
+    entry
+        .split_once('=')
+        .map(|(name, _)| name)
+        .filter(|n| !n.is_empty())
 }
 
 /// A JSON list of strings (`null` or absent: empty).
@@ -207,13 +210,22 @@ mod tests {
         let host = Platform::host();
         let config = build(Some(&base()), &ours, &["sha256:ours".into()], &host, "T").unwrap();
         let run = &config["config"];
-        assert_eq!(run["Env"], json!(["PATH=/usr/bin", "LANG=C.UTF-8", "PORT=8080"]));
+        assert_eq!(
+            run["Env"],
+            json!(["PATH=/usr/bin", "LANG=C.UTF-8", "PORT=8080"])
+        );
         assert_eq!(run["Entrypoint"], json!(["/app"]));
-        assert!(run.get("Cmd").is_none(), "the base's Cmd goes with its entrypoint");
+        assert!(
+            run.get("Cmd").is_none(),
+            "the base's Cmd goes with its entrypoint"
+        );
         assert_eq!(run["Labels"], json!({ "a": "base", "b": "ours" }));
         assert_eq!(run["ExposedPorts"], json!({ "8080/tcp": {} }));
         assert_eq!(run["StopSignal"], "SIGTERM");
-        assert_eq!(config["rootfs"]["diff_ids"], json!(["sha256:base", "sha256:ours"]));
+        assert_eq!(
+            config["rootfs"]["diff_ids"],
+            json!(["sha256:base", "sha256:ours"])
+        );
         assert_eq!(config["history"].as_array().unwrap().len(), 2);
         assert_eq!(config["created"], "T");
     }

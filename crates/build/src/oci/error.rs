@@ -59,7 +59,9 @@ pub enum Error {
     },
 
     /// Content did not hash to the digest it was asked for by.
-    #[error("{what} of `{reference}` does not match its digest: expected `{expected}`, got `{actual}`")]
+    #[error(
+        "{what} of `{reference}` does not match its digest: expected `{expected}`, got `{actual}`"
+    )]
     DigestMismatch {
         /// The image.
         reference: String,
@@ -139,7 +141,10 @@ pub enum Error {
 
 impl Error {
     /// An [`Error::Io`].
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();
         move |source| Error::Io {
             action,

@@ -81,11 +81,13 @@ impl Image {
         let mut annotations = BTreeMap::new();
         if let Some(base) = base {
             for layer in &base.layers {
-                let path = base.blob_path(&layer.digest).ok_or_else(|| Error::InvalidImage {
-                    reference: base.reference.clone(),
-                    what: "manifest".into(),
-                    reason: format!("`{}` is not a sha256 digest", layer.digest),
-                })?;
+                let path = base
+                    .blob_path(&layer.digest)
+                    .ok_or_else(|| Error::InvalidImage {
+                        reference: base.reference.clone(),
+                        what: "manifest".into(),
+                        reason: format!("`{}` is not a sha256 digest", layer.digest),
+                    })?;
                 blobs.push((layer.clone(), BlobData::File(path)));
             }
             annotations.insert(BASE_NAME_ANNOTATION.to_owned(), base.reference.clone());
@@ -105,9 +107,10 @@ impl Image {
         };
         // A struct serializes its fields in declaration order and its maps are BTreeMaps:
         // the bytes are the same for the same image.
-        let manifest = Bytes::from(serde_json::to_vec(&manifest).map_err(|e| {
-            Error::InvalidConfig(format!("cannot serialize the manifest: {e}"))
-        })?);
+        let manifest =
+            Bytes::from(serde_json::to_vec(&manifest).map_err(|e| {
+                Error::InvalidConfig(format!("cannot serialize the manifest: {e}"))
+            })?);
         Ok(Image {
             digest: sha256_digest(&manifest),
             manifest,

@@ -122,7 +122,12 @@ impl LayerBuilder {
         keep: &dyn Fn(&Path) -> bool,
     ) -> io::Result<()> {
         self.add_dir(image_dir, PARENT_DIR_MODE);
-        self.add_tree_from(image_dir.trim_end_matches('/'), host_dir, Path::new(""), keep)
+        self.add_tree_from(
+            image_dir.trim_end_matches('/'),
+            host_dir,
+            Path::new(""),
+            keep,
+        )
     }
 
     fn add_tree_from(

@@ -27,13 +27,18 @@ impl Image {
 
         let marker = dir.join("oci-layout");
         if !marker.exists() {
-            write_atomic(&marker, LAYOUT_VERSION.as_bytes()).map_err(Error::io("write", &marker))?;
+            write_atomic(&marker, LAYOUT_VERSION.as_bytes())
+                .map_err(Error::io("write", &marker))?;
         }
 
         let manifest = BlobData::Memory(self.manifest.clone());
         let manifest_descriptor = Descriptor {
             platform: Some(self.platform.clone()),
-            ..Descriptor::new(MANIFEST_MEDIA_TYPE, self.digest.clone(), self.manifest.len() as u64)
+            ..Descriptor::new(
+                MANIFEST_MEDIA_TYPE,
+                self.digest.clone(),
+                self.manifest.len() as u64,
+            )
         };
         for (descriptor, data) in self
             .blobs()
@@ -53,11 +58,13 @@ impl Image {
 
         let index_path = dir.join("index.json");
         let mut index = match fs::read(&index_path) {
-            Ok(bytes) => serde_json::from_slice::<Index>(&bytes).map_err(|e| Error::InvalidImage {
-                reference: dir.display().to_string(),
-                what: "index.json".into(),
-                reason: e.to_string(),
-            })?,
+            Ok(bytes) => {
+                serde_json::from_slice::<Index>(&bytes).map_err(|e| Error::InvalidImage {
+                    reference: dir.display().to_string(),
+                    what: "index.json".into(),
+                    reason: e.to_string(),
+                })?
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Index::new(),
             Err(e) => return Err(Error::io("read", &index_path)(e)),
         };

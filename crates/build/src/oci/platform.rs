@@ -69,7 +69,9 @@ impl FromStr for Platform {
         };
         let parts: Vec<&str> = s.split('/').collect();
         if !(2..=3).contains(&parts.len()) {
-            return Err(invalid("expected OS/ARCH or OS/ARCH/VARIANT, as `linux/amd64`"));
+            return Err(invalid(
+                "expected OS/ARCH or OS/ARCH/VARIANT, as `linux/amd64`",
+            ));
         }
         for part in &parts {
             if part.is_empty() {
@@ -111,12 +113,23 @@ mod tests {
         let p: Platform = "linux/arm64/v8".parse().unwrap();
         assert_eq!(p.variant.as_deref(), Some("v8"));
         assert_eq!(p.to_string(), "linux/arm64/v8");
-        assert_eq!("linux/x86_64".parse::<Platform>().unwrap().to_string(), "linux/amd64");
+        assert_eq!(
+            "linux/x86_64".parse::<Platform>().unwrap().to_string(),
+            "linux/amd64"
+        );
     }
 
     #[test]
     fn rejects_what_is_not_os_slash_arch() {
-        for bad in ["", "linux", "linux/", "/amd64", "linux/amd64/v8/x", "Linux/AMD64", "linux amd64"] {
+        for bad in [
+            "",
+            "linux",
+            "linux/",
+            "/amd64",
+            "linux/amd64/v8/x",
+            "Linux/AMD64",
+            "linux amd64",
+        ] {
             let err = bad.parse::<Platform>().unwrap_err().to_string();
             assert!(err.contains(&format!("`{bad}`")), "{err}");
         }

@@ -211,17 +211,31 @@ mod tests {
 
     #[test]
     fn loopback_hosts_are_recognized_with_any_port() {
-        for host in ["localhost", "localhost:5000", "127.0.0.1:41234", "127.1.2.3", "[::1]:5000", "[::1]"] {
+        for host in [
+            "localhost",
+            "localhost:5000",
+            "127.0.0.1:41234",
+            "127.1.2.3",
+            "[::1]:5000",
+            "[::1]",
+        ] {
             assert!(is_loopback(host), "{host}");
         }
-        for host in ["registry.internal:5000", "10.0.0.1", "[fe80::1]:5000", "localhost.example"] {
+        for host in [
+            "registry.internal:5000",
+            "10.0.0.1",
+            "[fe80::1]:5000",
+            "localhost.example",
+        ] {
             assert!(!is_loopback(host), "{host}");
         }
     }
 
     #[test]
     fn a_bad_reference_says_which() {
-        let err = parse_reference("127.0.0.1:5000/UPPER:tag").unwrap_err().to_string();
+        let err = parse_reference("127.0.0.1:5000/UPPER:tag")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("`127.0.0.1:5000/UPPER:tag`"), "{err}");
     }
 }
