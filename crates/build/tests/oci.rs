@@ -127,6 +127,60 @@ fn layer_entries_are_sorted_with_parents_once_owned_by_root_at_time_zero() {
 }
 
 #[test]
+fn source_date_epoch_sets_every_timestamp_and_must_be_seconds() {
+    // An environment variable cannot be set safely in a multi-threaded test binary: run
+    // the check below in a child process that has it.
+    for value in ["1700000000", "yesterday"] {
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "in_a_child_with_source_date_epoch", "--ignored"])
+            .env("SOURCE_DATE_EPOCH", value)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "SOURCE_DATE_EPOCH={value}: {stdout}"
+        );
+        assert!(stdout.contains("1 passed"), "{stdout}");
+    }
+}
+
+#[test]
+#[ignore = "run by source_date_epoch_sets_every_timestamp_and_must_be_seconds"]
+fn in_a_child_with_source_date_epoch() {
+    let mut layer = LayerBuilder::new();
+    layer.add_file("/app/x", b"x".to_vec(), 0o644);
+    match std::env::var("SOURCE_DATE_EPOCH").as_deref() {
+        Ok("1700000000") => {
+            let layer = layer.finish().unwrap();
+            assert!(entries(&layer).iter().all(|e| e.mtime == 1_700_000_000));
+            // The gzip header keeps mtime 0 whatever the epoch.
+            assert_eq!(&layer.data[4..8], &[0, 0, 0, 0]);
+            let image = Image::assemble(
+                None,
+                vec![layer],
+                &ImageConfig::default(),
+                &Platform::host(),
+            )
+            .unwrap();
+            let config: serde_json::Value = serde_json::from_slice(image.config_json()).unwrap();
+            assert_eq!(config["created"], "2023-11-14T22:13:20Z");
+            assert_eq!(config["history"][0]["created"], "2023-11-14T22:13:20Z");
+        }
+        Ok(other) => {
+            let expected = format!("invalid SOURCE_DATE_EPOCH `{other}`");
+            let err = layer.finish().unwrap_err().to_string();
+            assert!(err.starts_with(&expected), "{err}");
+            let err = Image::assemble(None, vec![], &ImageConfig::default(), &Platform::host())
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with(&expected), "{err}");
+        }
+        Err(_) => panic!("run with SOURCE_DATE_EPOCH set"),
+    }
+}
+
+#[test]
 fn gnu_tar_lists_the_layer_as_written() {
     require_tool("tar", "tar").unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -380,7 +380,7 @@ async fn a_pull_follows_an_index_to_the_platforms_manifest() {
 }
 
 #[tokio::test]
-async fn pull_failures_say_what_and_which() {
+async fn registry_failures_say_what_failed_and_for_which_image() {
     let registry = Registry::start().unwrap();
     let host = Platform::host();
     let cache = tempfile::tempdir().unwrap();
@@ -405,6 +405,12 @@ async fn pull_failures_say_what_and_which() {
             .starts_with("cannot connect to the registry `127.0.0.1:"),
         "{err}"
     );
+    let image = Image::assemble(None, vec![], &ImageConfig::default(), &host).unwrap();
+    let err = image
+        .push(&nowhere, &options(), &NoProgress)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Connect { .. }), "{err:?}");
 
     let err = oci::pull("127.0.0.1:5000/Bad:1", &host, &options(), cache.path())
         .await

@@ -104,17 +104,21 @@ async fn push_image(
     while let Ok(bytes) = counts.try_recv() {
         progress.advance(bytes);
     }
-    uploaded?;
-    client
-        .push_manifest_raw(
-            reference,
-            image.manifest.clone(),
-            HeaderValue::from_static(MANIFEST_MEDIA_TYPE),
-        )
-        .await
-        .map_err(|e| registry_error("pushing", "manifest", reference, e))?;
+    let result = match uploaded {
+        Ok(_) => client
+            .push_manifest_raw(
+                reference,
+                image.manifest.clone(),
+                HeaderValue::from_static(MANIFEST_MEDIA_TYPE),
+            )
+            .await
+            .map(drop)
+            .map_err(|e| registry_error("pushing", "manifest", reference, e)),
+        Err(e) => Err(e),
+    };
+    // Over either way: a display stops drawing.
     progress.finish();
-    Ok(())
+    result
 }
 
 /// Sends one blob unless the registry has it.

@@ -107,7 +107,7 @@ pub trait Progress: Sync {
     fn start(&self, what: &str, total_bytes: u64);
     /// `bytes` more were sent (or found already in the registry).
     fn advance(&self, bytes: u64);
-    /// The push is over.
+    /// The push is over, done or failed.
     fn finish(&self);
 }
 
