@@ -11,10 +11,14 @@ step() { printf '\n== %s\n' "$*" >&2; }
 
 step "tools"
 # curl is the real HTTP/2 (h2c) client of the contract suite; clang, lld, wasi-libc and
-# the wasm32 compiler-rt builtins build the wasm host's C guest (its languages test).
+# the wasm32 compiler-rt builtins build the wasm host's C guest (its languages test) and
+# c-wasm functions; git makes the template repositories of the CLI's tests; the image
+# tests push to a real docker-registry, read images with skopeo, unpack them with umoci
+# and run them with runc.
 packages=()
 command -v curl >/dev/null || packages+=(curl)
-for package in clang lld wasi-libc libclang-rt-dev-wasm32; do
+command -v git >/dev/null || packages+=(git)
+for package in clang lld wasi-libc libclang-rt-dev-wasm32 docker-registry skopeo umoci runc; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' ||
     packages+=("$package")
 done
@@ -36,6 +40,8 @@ fi
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 # The wasm host's tests build their guest components from source.
 rustup target add wasm32-wasip2 wasm32-wasip1 >/dev/null
+# Rust functions' images are static musl binaries.
+rustup target add x86_64-unknown-linux-musl >/dev/null
 cargo --version >&2
 # componentize-py, the version its requirements pin, builds the wasm host's Python guest.
 requirements=tests/wasm-guests/python/requirements.txt

@@ -79,6 +79,7 @@ pub fn prepare(
                 steps::typescript(project)?;
                 absolute(&project.dir)
             } else {
+                steps::npm_install(project)?;
                 absolute(&project.check_handler()?)
             };
             let node = crate::tools::require(

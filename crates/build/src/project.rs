@@ -23,6 +23,7 @@ pub struct Project {
 impl Project {
     /// Reads `dir/motif.toml`, or detects the function from its files.
     pub fn load(dir: &Path) -> Result<Project, Error> {
+        let dir = &dir.canonicalize().map_err(Error::io("open", dir))?;
         match FunctionFile::load(dir) {
             Ok(file) => Ok(Project {
                 dir: dir.to_owned(),

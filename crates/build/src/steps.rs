@@ -68,18 +68,32 @@ pub fn wasm(project: &Project, invokers: &Invokers) -> Result<PathBuf, Error> {
     }
 }
 
+/// Installs a JavaScript function's dependencies (`npm install`) when it has a
+/// package.json with some and no `node_modules` yet.
+pub fn npm_install(project: &Project) -> Result<(), Error> {
+    let package = project.dir.join("package.json");
+    let Ok(text) = std::fs::read_to_string(&package) else {
+        return Ok(());
+    };
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    let has_deps = ["dependencies", "devDependencies"]
+        .iter()
+        .any(|k| json[k].as_object().is_some_and(|d| !d.is_empty()));
+    if !has_deps || project.dir.join("node_modules").is_dir() {
+        return Ok(());
+    }
+    tools::run(
+        "npm install",
+        Command::new(npm()?)
+            .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(&project.dir),
+    )
+}
+
 /// Compiles a TypeScript function with its own `tsc` (`npm install` first if its
 /// `node_modules` is missing).
 pub fn typescript(project: &Project) -> Result<(), Error> {
-    let npm = npm()?;
-    if !project.dir.join("node_modules").is_dir() {
-        tools::run(
-            "npm install",
-            Command::new(&npm)
-                .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
-                .current_dir(&project.dir),
-        )?;
-    }
+    npm_install(project)?;
     let npx = tools::require(
         "npx",
         "TypeScript functions",

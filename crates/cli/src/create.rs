@@ -83,7 +83,7 @@ pub fn create(args: CreateArgs, format: Format) -> Result<(), CliError> {
     let manifest = repository.manifest(&template)?;
     let values = manifest.values(&args.params, &origin)?;
 
-    let mut context: BTreeMap<String, Value> = values.into_iter().map(|(k, v)| (k, v)).collect();
+    let mut context: BTreeMap<String, Value> = values;
     context.insert("name".into(), args.name.as_str().into());
     context.insert("name_snake".into(), args.name.replace('-', "_").into());
     context.insert("kind".into(), manifest.kind.as_str().into());

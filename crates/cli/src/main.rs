@@ -62,6 +62,9 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // reqwest (invoke, run) and oci-client (pull, push) share rustls with no default
+    // crypto provider compiled in; ring is the one the workspace builds.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("MOTIF_CLI_LOG")

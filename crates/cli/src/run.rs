@@ -42,7 +42,7 @@ pub async fn run(args: RunArgs) -> Result<(), CliError> {
         let child = child.as_mut().expect("started");
         tokio::select! {
             status = child.wait() => return exited(status),
-            _ = tokio::signal::ctrl_c() => {}
+            _ = shutdown() => {}
         }
         return stop(child).await;
     }
@@ -52,35 +52,39 @@ pub async fn run(args: RunArgs) -> Result<(), CliError> {
         .canonicalize()
         .unwrap_or_else(|_| args.path.clone());
     let ignore_root = root.clone();
-    let mut debouncer = notify_debouncer_mini::new_debouncer(
-        Duration::from_millis(300),
-        move |events: notify_debouncer_mini::DebounceEventResult| {
-            if let Ok(events) = events
-                && events.iter().any(|e| relevant(&ignore_root, &e.path))
-            {
-                let _ = tx.send(());
-            }
-        },
-    )
+    // Only writes count: the function's own reads (an open of its handler) are events
+    // too, and must not restart it.
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if let Ok(event) = event
+            && (event.kind.is_create() || event.kind.is_modify() || event.kind.is_remove())
+            && event.paths.iter().any(|p| relevant(&ignore_root, p))
+        {
+            let _ = tx.send(());
+        }
+    })
     .map_err(|e| {
         CliError::new(
             Kind::Other,
             anyhow::Error::new(e).context("cannot watch files"),
         )
     })?;
-    debouncer
-        .watcher()
-        .watch(&root, notify::RecursiveMode::Recursive)
-        .map_err(|e| {
-            CliError::new(
-                Kind::Other,
-                anyhow::Error::new(e).context(format!("cannot watch {}", root.display())),
-            )
-        })?;
+    notify::Watcher::watch(&mut watcher, &root, notify::RecursiveMode::Recursive).map_err(|e| {
+        CliError::new(
+            Kind::Other,
+            anyhow::Error::new(e).context(format!("cannot watch {}", root.display())),
+        )
+    })?;
     status(format!("watching {} for changes", root.display()));
+    // One signal listener for the whole session, so a signal that arrives while a
+    // rebuild runs is not lost.
+    let stop_requested = shutdown();
+    tokio::pin!(stop_requested);
     loop {
         tokio::select! {
             Some(()) = rx.recv() => {
+                // An editor's save is several events: take them as one.
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                while rx.try_recv().is_ok() {}
                 if let Some(old) = child.as_mut() {
                     stop(old).await?;
                 }
@@ -101,13 +105,25 @@ pub async fn run(args: RunArgs) -> Result<(), CliError> {
                 }
                 status("the function exited; waiting for the next change");
             }
-            _ = tokio::signal::ctrl_c() => {
+            _ = &mut stop_requested => {
                 if let Some(old) = child.as_mut() {
                     stop(old).await?;
                 }
                 return Ok(());
             }
         }
+    }
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
     }
 }
 
