@@ -152,24 +152,13 @@ impl Invokers {
         if dir.join(".complete").exists() {
             return Ok(dir);
         }
-        let _ = std::fs::remove_dir_all(&dir);
-        let mut pip = Command::new(python);
-        pip.args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
-        .args(["--no-compile", "--target"])
-        .arg(&dir)
-        .arg("-r")
-        .arg(self.root.join("python/requirements.txt"));
-        if let Some((platform, version)) = target {
-            pip.args(["--only-binary=:all:", "--platform", platform])
-                .args(["--python-version", version, "--implementation", "cp"]);
-        }
-        tools::run("installing the Python invoker's dependencies", &mut pip)?;
+        crate::steps::pip_install(
+            python,
+            &self.root.join("python/requirements.txt"),
+            &dir,
+            target,
+            "installing the Python invoker's dependencies",
+        )?;
         std::fs::write(dir.join(".complete"), b"").map_err(Error::io("write", &dir))?;
         Ok(dir)
     }

@@ -166,8 +166,27 @@ pub fn python_dependencies(
     if !has_any {
         return Ok(false);
     }
+    pip_install(
+        &python()?,
+        &requirements,
+        into,
+        target,
+        "pip install -r requirements.txt",
+    )?;
+    Ok(true)
+}
+
+/// `pip install --target into -r requirements` (emptying `into` first); with a target
+/// `(platform tag, Python version)`, binary wheels for that platform and Python only.
+pub(crate) fn pip_install(
+    python: &Path,
+    requirements: &Path,
+    into: &Path,
+    target: Option<(&str, &str)>,
+    step: &str,
+) -> Result<(), Error> {
     let _ = std::fs::remove_dir_all(into);
-    let mut pip = Command::new(python()?);
+    let mut pip = Command::new(python);
     pip.args([
         "-m",
         "pip",
@@ -178,13 +197,12 @@ pub fn python_dependencies(
     .args(["--no-compile", "--target"])
     .arg(into)
     .arg("-r")
-    .arg(&requirements);
+    .arg(requirements);
     if let Some((platform, version)) = target {
         pip.args(["--only-binary=:all:", "--platform", platform])
             .args(["--python-version", version, "--implementation", "cp"]);
     }
-    tools::run("pip install -r requirements.txt", &mut pip)?;
-    Ok(true)
+    tools::run(step, &mut pip)
 }
 
 /// This machine's Python 3.
