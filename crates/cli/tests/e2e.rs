@@ -33,12 +33,18 @@ fn cargo_target() -> PathBuf {
     workspace().join("target/motif-test-functions")
 }
 
-fn motif_in(cwd: &Path, args: &[&str]) -> Output {
-    motif_command(cwd, args)
+/// The environment of every `motif` these tests run that may build Rust: the shared
+/// target directory, no debug info (the functions' cold builds are most of this test's
+/// time), and the workspace's `motif-invoker`.
+fn build_env(command: &mut std::process::Command) -> &mut std::process::Command {
+    command
         .env("CARGO_TARGET_DIR", cargo_target())
+        .env("CARGO_PROFILE_DEV_DEBUG", "false")
         .env("MOTIF_INVOKER_BIN", invoker())
-        .output()
-        .unwrap()
+}
+
+fn motif_in(cwd: &Path, args: &[&str]) -> Output {
+    build_env(&mut motif_command(cwd, args)).output().unwrap()
 }
 
 fn invoker() -> &'static Path {
@@ -58,9 +64,7 @@ impl Running {
         if watch {
             args.push("--watch");
         }
-        let mut child = motif_command(cwd, &args)
-            .env("CARGO_TARGET_DIR", cargo_target())
-            .env("MOTIF_INVOKER_BIN", invoker())
+        let mut child = build_env(&mut motif_command(cwd, &args))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

@@ -18,8 +18,8 @@ mod process;
 
 pub use case::{Case, Expect, Request, Suite};
 pub use process::{
-    Function, FunctionView, Invoker, motif_invoker, native_binaries, python_roles_wasm,
-    rust_roles_wasm, wasm_guests,
+    Function, FunctionView, Invoker, http_client, motif_invoker, native_binaries,
+    python_roles_wasm, rust_roles_wasm, wasm_guests,
 };
 
 use std::path::PathBuf;

@@ -112,7 +112,7 @@ impl Invoker {
             base: format!("http://127.0.0.1:{port}"),
             child,
             logs,
-            client: reqwest::Client::new(),
+            client: http_client(),
         };
         function.wait_ready().await?;
         Ok(function)
@@ -461,4 +461,11 @@ fn hash_tree(dir: &Path, hasher: &mut std::hash::DefaultHasher) -> Result<(), St
         }
     }
     Ok(())
+}
+
+/// A plain-HTTP client. The workspace builds reqwest with rustls but no default crypto
+/// provider (motif-build's registry client brings ring), so one is installed first.
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
 }

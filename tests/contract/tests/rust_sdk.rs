@@ -50,7 +50,7 @@ async fn start(argv: &[PathBuf], name: &str) -> Running {
         child,
         base: format!("http://127.0.0.1:{port}"),
     };
-    let client = reqwest::Client::new();
+    let client = motif_contract_suite::http_client();
     let start = Instant::now();
     loop {
         let ready = client.get(format!("{}/_/ready", running.base)).send().await;
@@ -79,7 +79,7 @@ struct Answer {
 
 async fn ask(base: &str, request: &Ask<'_>) -> Answer {
     let (method, headers, body) = request;
-    let mut req = reqwest::Client::new().request(method.parse().unwrap(), base);
+    let mut req = motif_contract_suite::http_client().request(method.parse().unwrap(), base);
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
