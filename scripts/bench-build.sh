@@ -18,8 +18,9 @@ source scripts/bench-lib.sh
 ROUNDS=${ROUNDS:-3}
 OUT=${1:-target/bench-build/$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
-for tool in docker-registry umoci skopeo hyperfine; do
-    command -v "$tool" >/dev/null || die "$tool is missing (apt-get install docker-registry umoci skopeo hyperfine)"
+OUT=$(cd "$OUT" && pwd)
+for tool in docker-registry umoci skopeo; do
+    command -v "$tool" >/dev/null || die "$tool is missing (apt-get install docker-registry umoci skopeo)"
 done
 
 log "building motif and motif-invoker (release)"
