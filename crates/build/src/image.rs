@@ -302,37 +302,24 @@ fn invoker_layer(
     ))
 }
 
-/// A dynamic binary's libraries and loader, by file name, from `ldd`; none for a static one.
+/// A dynamic binary's libraries and loader, by file name; none for a static one (or
+/// where there is no `ldd` to ask).
 fn shared_libraries(binary: &Path) -> Result<Vec<(String, PathBuf)>, Error> {
-    let Some(ldd) = tools::which("ldd") else {
-        return Ok(vec![]);
-    };
-    let out = Command::new(ldd)
-        .arg(binary)
-        .output()
-        .map_err(Error::io("run ldd on", binary))?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    if !out.status.success() || text.contains("statically linked") || text.contains("not a dynamic")
-    {
+    if tools::which("ldd").is_none() {
         return Ok(vec![]);
     }
-    let mut libraries = Vec::new();
-    for line in text.lines() {
-        let line = line.trim();
-        let path = match line.split_once("=>") {
-            Some((_, rest)) => rest.trim().split(' ').next().unwrap_or(""),
-            None => line.split(' ').next().unwrap_or(""),
-        };
-        if path.starts_with('/') {
-            let path = PathBuf::from(path);
+    let mut libraries: Vec<_> = crate::libraries::shared_libraries(binary)
+        .map_err(Error::io("run ldd on", binary))?
+        .into_iter()
+        .map(|path| {
             let name = path
                 .file_name()
                 .unwrap_or_default()
                 .to_string_lossy()
                 .into_owned();
-            libraries.push((name, path));
-        }
-    }
+            (name, path)
+        })
+        .collect();
     libraries.sort();
     libraries.dedup();
     Ok(libraries)

@@ -5,6 +5,7 @@
 mod error;
 pub mod image;
 pub mod invokers;
+pub mod libraries;
 pub mod local;
 pub mod oci;
 pub mod project;

@@ -17,7 +17,7 @@ pub fn add_host_binaries(layer: &mut LayerBuilder, binaries: &[(&str, &Path)]) -
     let mut libraries = BTreeSet::new();
     for (image_path, host_path) in binaries {
         layer.add_file_from(image_path, host_path)?;
-        libraries.extend(shared_libraries(host_path)?);
+        libraries.extend(motif_build::libraries::shared_libraries(host_path)?);
     }
     for library in libraries {
         let image_path = library.to_str().ok_or_else(|| {
@@ -29,47 +29,6 @@ pub fn add_host_binaries(layer: &mut LayerBuilder, binaries: &[(&str, &Path)]) -
         layer.add_file_from(image_path, &library)?;
     }
     Ok(())
-}
-
-/// The shared libraries `binary` loads, as `ldd` names them (paths on this machine; the
-/// vDSO has none and is left out).
-pub fn shared_libraries(binary: &Path) -> io::Result<Vec<PathBuf>> {
-    let output = Command::new("ldd").arg(binary).output()?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    if !output.status.success() {
-        // A static binary: "not a dynamic executable" (glibc's ldd exits 1 for it).
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        if stdout.contains("not a dynamic executable")
-            || stderr.contains("not a dynamic executable")
-            || stdout.contains("statically linked")
-        {
-            return Ok(Vec::new());
-        }
-        return Err(io::Error::other(format!(
-            "`ldd {}` failed: {}",
-            binary.display(),
-            stderr.trim()
-        )));
-    }
-    let mut libraries = Vec::new();
-    for line in stdout.lines() {
-        // "\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" or
-        // "\t/lib64/ld-linux-x86-64.so.2 (0x...)"
-        let path = match line.split_once("=>") {
-            Some((_, rest)) => rest.split_whitespace().next(),
-            None => line.split_whitespace().next(),
-        };
-        if let Some(path) = path.filter(|p| p.starts_with('/')) {
-            libraries.push(PathBuf::from(path));
-        } else if line.contains("not found") {
-            return Err(io::Error::other(format!(
-                "`{}` needs a library this machine lacks: {}",
-                binary.display(),
-                line.trim()
-            )));
-        }
-    }
-    Ok(libraries)
 }
 
 /// A copy of `binary` in `dir` without its debug info (`objcopy --strip-debug`): a debug

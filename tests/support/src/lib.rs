@@ -23,7 +23,8 @@ pub mod http;
 mod registry;
 mod tools;
 
-pub use binaries::{add_host_binaries, motif_invoker, shared_libraries, strip_debug};
+pub use binaries::{add_host_binaries, motif_invoker, strip_debug};
 pub use container::Container;
+pub use motif_build::libraries::shared_libraries;
 pub use registry::Registry;
 pub use tools::{require_tool, run_tool};
