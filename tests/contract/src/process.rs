@@ -256,17 +256,13 @@ fn cargo_build(args: &[&str], what: &str) -> Result<(), String> {
 
 /// Builds, natively, `motif-invoker`, the Rust SDK's role binaries and its examples into
 /// the running test binary's profile directory, and returns that directory
-/// (`MOTIF_INVOKER_BIN` overrides the invoker). One cargo run for all, so that every
-/// test binary asks for the same features and none rebuilds what another built.
+/// (`MOTIF_INVOKER_BIN` overrides the invoker). One cargo run for the whole workspace,
+/// so that it resolves the features `cargo test --workspace` resolved and none of it is
+/// compiled twice.
 pub fn native_binaries() -> Result<PathBuf, String> {
     let dir = profile_dir()?;
     let mut args = vec![
-        "-p",
-        "motif-invoker",
-        "-p",
-        "motif-rust-roles",
-        "-p",
-        "motif-function",
+        "--workspace",
         "--bins",
         "--examples",
     ];

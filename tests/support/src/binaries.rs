@@ -60,9 +60,10 @@ pub fn strip_debug(binary: &Path, dir: &Path) -> io::Result<PathBuf> {
 /// Builds `motif-invoker` (debug, or release when the running test is a release build)
 /// and returns its path; `MOTIF_INVOKER_BIN` overrides it.
 ///
-/// It asks cargo for the same set of packages as the contract suite
-/// (`tests/contract/src/process.rs`), so that both resolve the same features and neither
-/// rebuilds what the other built.
+/// It builds the whole workspace's binaries and examples, as the contract suite does
+/// (`tests/contract/src/process.rs`): that resolves the same features as `cargo test
+/// --workspace`, so nothing is compiled twice (a per-package build would compile
+/// wasmtime a second time, and fill CI's disk).
 pub fn motif_invoker() -> io::Result<PathBuf> {
     if let Some(bin) = std::env::var_os("MOTIF_INVOKER_BIN") {
         return Ok(PathBuf::from(bin));
@@ -77,12 +78,7 @@ pub fn motif_invoker() -> io::Result<PathBuf> {
     let mut args = vec![
         "build",
         "--quiet",
-        "-p",
-        "motif-invoker",
-        "-p",
-        "motif-rust-roles",
-        "-p",
-        "motif-function",
+        "--workspace",
         "--bins",
         "--examples",
     ];
