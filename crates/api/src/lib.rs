@@ -1,5 +1,6 @@
 //! The Function resource of motif: one [`FunctionSpec`] read from `motif.toml` and used
-//! as the `spec` of the `functions.motif.dev` CRD, with its validation.
+//! as the `spec` of the `functions.motif.dev/v1alpha1` CRD ([`Function`]), its
+//! validation, and its compilation to Knative objects ([`compile()`]).
 //!
 //! `motif.toml` is a [`FunctionFile`]: the function's `name` beside the fields of its
 //! spec, in the CRD's camelCase:
@@ -12,14 +13,35 @@
 //! concurrency = 100
 //! env = { GREETING = "hello" }
 //! scale = { min = 0, max = 10 }
+//!
+//! [[subscriptions]]
+//! filters = [{ prefix = { type = "com.example.order." } }]
+//! delivery = { retry = 3, backoffPolicy = "exponential", backoffDelay = "PT0.5S" }
 //! ```
 //!
-//! Nothing here does I/O beyond reading and writing that one file.
+//! Nothing here does I/O beyond reading and writing that one file: the compiler is pure,
+//! so the CLI, the controller and the tests produce the same objects.
 
+mod compile;
+pub mod duration;
 mod file;
+pub mod knative;
 mod spec;
+mod status;
+mod subscription;
 mod validate;
 
+pub use compile::{
+    CONTAINER_NAME, CompileError, Compiled, FUNCTION_LABEL, LIVE_PATH, PORT, READY_PATH, compile,
+};
 pub use file::{FILE_NAME, FileError, FunctionFile};
-pub use spec::{Artifact, Build, FunctionSpec, Kind, Language, Scale, TemplateOrigin, Visibility};
+pub use spec::{
+    Artifact, Build, DEFAULT_TIMEOUT_SECONDS, EnvFrom, Function, FunctionSpec, Kind, Language,
+    ResourceList, Resources, Scale, TemplateOrigin, TrafficTarget, Visibility,
+};
+pub use status::{Condition, FunctionStatus};
+pub use subscription::{
+    AttributesFilter, BackoffPolicy, DEFAULT_BROKER, Delivery, Destination, Filter, Subscription,
+    trigger_names,
+};
 pub use validate::{Invalid, validate_name};

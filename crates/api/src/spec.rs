@@ -4,12 +4,38 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
+use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::status::FunctionStatus;
+use crate::subscription::Subscription;
+
 /// What a function is, how it is built and how it runs. The `spec` of a Function; in
 /// `motif.toml` its fields sit beside the function's name.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+///
+/// On Kubernetes it is the `spec` of the `functions.motif.dev/v1alpha1` custom resource
+/// [`Function`] (short name `fn`), whose status the controller writes.
+#[derive(
+    CustomResource, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema,
+)]
+#[kube(
+    group = "motif.dev",
+    version = "v1alpha1",
+    kind = "Function",
+    namespaced,
+    status = "FunctionStatus",
+    derive = "PartialEq",
+    shortname = "fn",
+    category = "motif",
+    doc = "A function: a handler, how it is built, and how it runs and is triggered",
+    // As JSON: the attribute form repeats `type_ = "string"`, which clippy takes for a
+    // duplicated attribute.
+    printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type=='Ready')].status"}"#,
+    printcolumn = r#"{"name":"Reason","type":"string","priority":1,"jsonPath":".status.conditions[?(@.type=='Ready')].reason"}"#,
+    printcolumn = r#"{"name":"URL","type":"string","jsonPath":".status.url"}"#,
+    printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
+)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FunctionSpec {
     /// The language the handler is written in; it decides the invoker and the build.
@@ -34,6 +60,12 @@ pub struct FunctionSpec {
     /// Environment variables of the function's process.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub env: BTreeMap<String, String>,
+    /// Secrets and config maps whose keys become environment variables (on Kubernetes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env_from: Vec<EnvFrom>,
+    /// CPU and memory the function's container requests and is limited to.
+    #[serde(default, skip_serializing_if = "Resources::is_empty")]
+    pub resources: Resources,
     /// The most seconds a request may take, at every layer (Knative, invoker, wasm
     /// deadline) [default: 300].
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -47,6 +79,108 @@ pub struct FunctionSpec {
     /// Who may call the function.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visibility: Option<Visibility>,
+    /// How requests are split between revisions; empty sends all of them to the latest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub traffic: Vec<TrafficTarget>,
+    /// The events the function is called with: one Knative Trigger each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subscriptions: Vec<Subscription>,
+}
+
+/// The request timeout when a spec sets none, in seconds (Knative's default).
+pub const DEFAULT_TIMEOUT_SECONDS: u32 = 300;
+
+impl FunctionSpec {
+    /// The one request timeout of every layer: Knative, the invoker, the wasm deadline.
+    pub fn timeout(&self) -> u32 {
+        self.timeout_seconds.unwrap_or(DEFAULT_TIMEOUT_SECONDS)
+    }
+
+    /// The environment a function's invoker runs with, the same on every target: the
+    /// function's name and kind, its timeout and concurrency (`MOTIF_TIMEOUT`,
+    /// `MOTIF_CONCURRENCY`, so that the invoker enforces what Knative is told), then the
+    /// spec's `env`, which may override any of them.
+    pub fn runtime_env(&self, name: &str) -> Vec<(String, String)> {
+        let mut env = vec![
+            ("MOTIF_FUNCTION_NAME".to_owned(), name.to_owned()),
+            (
+                "MOTIF_FUNCTION_KIND".to_owned(),
+                self.kind.as_str().to_owned(),
+            ),
+            ("MOTIF_TIMEOUT".to_owned(), self.timeout().to_string()),
+        ];
+        if let Some(concurrency) = self.concurrency {
+            env.push(("MOTIF_CONCURRENCY".into(), concurrency.to_string()));
+        }
+        for (key, value) in &self.env {
+            env.retain(|(k, _)| k != key);
+            env.push((key.clone(), value.clone()));
+        }
+        env
+    }
+}
+
+/// A source of environment variables: every key of one secret or config map.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EnvFrom {
+    /// The name of a Secret in the function's namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// The name of a ConfigMap in the function's namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_map: Option<String>,
+}
+
+/// CPU and memory for a function's container, as Kubernetes quantities.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Resources {
+    /// What the container is guaranteed.
+    #[serde(default, skip_serializing_if = "ResourceList::is_empty")]
+    pub requests: ResourceList,
+    /// The most the container may use.
+    #[serde(default, skip_serializing_if = "ResourceList::is_empty")]
+    pub limits: ResourceList,
+}
+
+impl Resources {
+    fn is_empty(&self) -> bool {
+        *self == Resources::default()
+    }
+}
+
+/// Amounts of CPU and memory.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResourceList {
+    /// CPU, in cores or millicores (`500m`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<String>,
+    /// Memory, in bytes with a unit (`128Mi`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<String>,
+}
+
+impl ResourceList {
+    /// Whether no amount is set.
+    pub fn is_empty(&self) -> bool {
+        *self == ResourceList::default()
+    }
+}
+
+/// A share of a function's requests, sent to one revision or to the latest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TrafficTarget {
+    /// The revision (`NAME-00001`); without it, the latest ready revision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// The percentage of requests, 0 to 100; the targets' percentages sum to 100.
+    pub percent: u32,
+    /// A name that also routes to this target alone (`TAG-NAME`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
 }
 
 /// The language of a function's handler.

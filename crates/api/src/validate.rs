@@ -2,7 +2,12 @@
 
 use std::fmt;
 
+use crate::duration::parse_iso8601;
 use crate::spec::FunctionSpec;
+use crate::subscription::{Filter, Subscription, trigger_names};
+
+/// Environment variables the platform sets (Knative's runtime contract reserves them).
+const RESERVED_ENV: [&str; 4] = ["PORT", "K_SERVICE", "K_CONFIGURATION", "K_REVISION"];
 
 /// One wrong value: the field (a dotted path) and what is wrong with it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,6 +48,144 @@ pub fn validate_name(name: &str) -> Result<(), String> {
     }
 }
 
+/// Checks a Kubernetes quantity (`500m`, `1.5`, `128Mi`, `1e3`).
+fn validate_quantity(text: &str) -> Result<(), String> {
+    let number_end = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, suffix) = text.split_at(number_end);
+    let number_ok = !number.is_empty()
+        && number != "."
+        && number.matches('.').count() <= 1
+        && number.starts_with(|c: char| c.is_ascii_digit() || c == '.');
+    let suffix_ok = [
+        "", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei",
+    ]
+    .contains(&suffix)
+        || suffix
+            .strip_prefix(['e', 'E'])
+            .is_some_and(|exp| exp.trim_start_matches(['+', '-']).parse::<u32>().is_ok());
+    if number_ok && suffix_ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{text}` is not a quantity: a number with an optional unit (`500m`, `128Mi`, `2`)"
+        ))
+    }
+}
+
+/// Checks an attribute name of a filter: CloudEvents attribute names are lowercase
+/// letters and digits.
+fn attribute_name_ok(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+type Fail<'a> = dyn FnMut(&str, String) + 'a;
+
+fn validate_filter(field: &str, filter: &Filter, fail: &mut Fail<'_>) {
+    match filter {
+        Filter::Exact(map) | Filter::Prefix(map) | Filter::Suffix(map) => {
+            if map.is_empty() {
+                fail(field, "needs at least one attribute".into());
+            }
+            for (key, value) in map {
+                if !attribute_name_ok(key) {
+                    fail(
+                        field,
+                        format!("`{key}` is not an attribute name (lowercase letters and digits)"),
+                    );
+                }
+                if value.is_empty() {
+                    fail(field, format!("the value of `{key}` is empty"));
+                }
+            }
+        }
+        Filter::All(filters) | Filter::Any(filters) => {
+            if filters.is_empty() {
+                fail(field, "needs at least one nested filter".into());
+            }
+            for (i, nested) in filters.iter().enumerate() {
+                validate_filter(&format!("{field}[{i}]"), nested, fail);
+            }
+        }
+        Filter::Not(nested) => validate_filter(&format!("{field}.not"), nested, fail),
+        Filter::Cesql(expression) => {
+            if expression.trim().is_empty() {
+                fail(field, "the CESQL expression is empty".into());
+            }
+        }
+    }
+}
+
+fn validate_subscription(field: &str, sub: &Subscription, fail: &mut Fail<'_>) {
+    if let Some(name) = &sub.name
+        && let Err(message) = validate_name(name)
+    {
+        fail(&format!("{field}.name"), message);
+    }
+    if let Err(message) = validate_name(&sub.broker) {
+        fail(&format!("{field}.broker"), message);
+    }
+    for key in sub.filter.iter().flat_map(|f| f.attributes.keys()) {
+        if !attribute_name_ok(key) {
+            fail(
+                &format!("{field}.filter.attributes"),
+                format!("`{key}` is not an attribute name (lowercase letters and digits)"),
+            );
+        }
+    }
+    for (i, filter) in sub.filters.iter().enumerate() {
+        validate_filter(&format!("{field}.filters[{i}]"), filter, fail);
+    }
+    let Some(delivery) = &sub.delivery else {
+        return;
+    };
+    if delivery.retry.is_some_and(|n| i32::try_from(n).is_err()) {
+        fail(&format!("{field}.delivery.retry"), "is too large".into());
+    }
+    for (key, value) in [
+        ("backoffDelay", &delivery.backoff_delay),
+        ("timeout", &delivery.timeout),
+    ] {
+        match value.as_deref().map(parse_iso8601) {
+            Some(Err(message)) => fail(&format!("{field}.delivery.{key}"), message),
+            Some(Ok(d)) if key == "timeout" && d.is_zero() => fail(
+                &format!("{field}.delivery.{key}"),
+                "must be above zero".into(),
+            ),
+            _ => {}
+        }
+    }
+    if let Some(sink) = &delivery.dead_letter_sink {
+        let sink_field = format!("{field}.delivery.deadLetterSink");
+        match (&sink.function, &sink.uri) {
+            (Some(name), None) => {
+                if let Err(message) = validate_name(name) {
+                    fail(&format!("{sink_field}.function"), message);
+                }
+            }
+            (None, Some(uri)) => {
+                let ok = ["http://", "https://"]
+                    .iter()
+                    .any(|scheme| uri.len() > scheme.len() && uri.starts_with(scheme));
+                if !ok {
+                    fail(
+                        &format!("{sink_field}.uri"),
+                        format!("`{uri}` is not an absolute http(s) URL"),
+                    );
+                }
+            }
+            _ => fail(
+                &sink_field,
+                "set exactly one of `function` and `uri`".into(),
+            ),
+        }
+    }
+}
+
 /// Every problem with a function's name and spec.
 pub(crate) fn validate(name: &str, spec: &FunctionSpec) -> Vec<Invalid> {
     let mut problems = Vec::new();
@@ -74,6 +217,34 @@ pub(crate) fn validate(name: &str, spec: &FunctionSpec) -> Vec<Invalid> {
                 "env",
                 format!("`{key}` is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)"),
             );
+        } else if RESERVED_ENV.contains(&key.as_str()) {
+            fail(
+                "env",
+                format!("`{key}` is set by the platform (Knative reserves it)"),
+            );
+        }
+    }
+    for (i, from) in spec.env_from.iter().enumerate() {
+        match (&from.secret, &from.config_map) {
+            (Some(name), None) | (None, Some(name)) => {
+                if let Err(message) = validate_name(name) {
+                    fail(&format!("envFrom[{i}]"), message);
+                }
+            }
+            _ => fail(
+                &format!("envFrom[{i}]"),
+                "set exactly one of `secret` and `configMap`".into(),
+            ),
+        }
+    }
+    for (which, list) in [
+        ("requests", &spec.resources.requests),
+        ("limits", &spec.resources.limits),
+    ] {
+        for (key, value) in [("cpu", &list.cpu), ("memory", &list.memory)] {
+            if let Some(Err(message)) = value.as_deref().map(validate_quantity) {
+                fail(&format!("resources.{which}.{key}"), message);
+            }
         }
     }
     if spec.timeout_seconds == Some(0) {
@@ -99,12 +270,74 @@ pub(crate) fn validate(name: &str, spec: &FunctionSpec) -> Vec<Invalid> {
             format!("`{image}` must name the image by digest (`REPO@sha256:...`)"),
         );
     }
+    validate_traffic(spec, &mut fail);
+    for (i, sub) in spec.subscriptions.iter().enumerate() {
+        validate_subscription(&format!("subscriptions[{i}]"), sub, &mut fail);
+    }
+    let names = trigger_names(name, &spec.subscriptions);
+    for (i, trigger) in names.iter().enumerate() {
+        if names[..i].contains(trigger) {
+            fail(
+                &format!("subscriptions[{i}].name"),
+                format!("another subscription is already called `{trigger}`"),
+            );
+        }
+    }
     problems
+}
+
+fn validate_traffic(spec: &FunctionSpec, fail: &mut Fail<'_>) {
+    if spec.traffic.is_empty() {
+        return;
+    }
+    let total: u64 = spec.traffic.iter().map(|t| u64::from(t.percent)).sum();
+    if total != 100 {
+        fail(
+            "traffic",
+            format!("the percentages sum to {total}; they must sum to 100"),
+        );
+    }
+    let mut tags = Vec::new();
+    for (i, target) in spec.traffic.iter().enumerate() {
+        if target.percent > 100 {
+            fail(
+                &format!("traffic[{i}].percent"),
+                format!("{} is above 100", target.percent),
+            );
+        }
+        if let Some(revision) = &target.revision
+            && let Err(message) = validate_name(revision)
+        {
+            fail(&format!("traffic[{i}].revision"), message);
+        }
+        if let Some(tag) = &target.tag {
+            // A tag is a DNS-1035 label, which validate_name's rules already are.
+            if let Err(message) = validate_name(tag) {
+                fail(&format!("traffic[{i}].tag"), message);
+            } else if tags.contains(&tag) {
+                fail(
+                    &format!("traffic[{i}].tag"),
+                    format!("`{tag}` names two targets"),
+                );
+            }
+            tags.push(tag);
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quantities() {
+        for good in ["1", "0.5", "500m", "128Mi", "1Gi", "2e3", "1.5G"] {
+            assert!(validate_quantity(good).is_ok(), "{good}");
+        }
+        for bad in ["", "m", "1.2.3", "12 Mi", "-1", "1mb", "Mi"] {
+            assert!(validate_quantity(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn names() {

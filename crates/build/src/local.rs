@@ -27,25 +27,7 @@ pub struct Launch {
 /// The contract's environment for a function: its name and kind, the spec's limits,
 /// then the spec's `env` (which may override any of them).
 pub fn function_env(project: &Project) -> Vec<(String, String)> {
-    let spec = &project.spec;
-    let mut env = vec![
-        ("MOTIF_FUNCTION_NAME".to_owned(), project.name.clone()),
-        (
-            "MOTIF_FUNCTION_KIND".to_owned(),
-            spec.kind.as_str().to_owned(),
-        ),
-    ];
-    if let Some(timeout) = spec.timeout_seconds {
-        env.push(("MOTIF_TIMEOUT".into(), timeout.to_string()));
-    }
-    if let Some(concurrency) = spec.concurrency {
-        env.push(("MOTIF_CONCURRENCY".into(), concurrency.to_string()));
-    }
-    for (key, value) in &spec.env {
-        env.retain(|(k, _)| k != key);
-        env.push((key.clone(), value.clone()));
-    }
-    env
+    project.spec.runtime_env(&project.name)
 }
 
 /// Builds what needs building and says how to start the function locally.

@@ -1,0 +1,309 @@
+//! Compiling a Function to Knative: one Service, and one Trigger per subscription.
+//!
+//! Pure functions of the Function alone, so that `motif render`, `motif deploy --cluster`,
+//! the controller and the tests produce the same objects. Nothing in a revision template
+//! changes between two compilations of the same Function, so an unchanged Function makes
+//! no new Knative Revision.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{
+    ConfigMapEnvSource, Container, ContainerPort, EnvFromSource, EnvVar, HTTPGetAction, Probe,
+    ResourceRequirements, SecretEnvSource,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use kube::Resource;
+
+use crate::knative::{
+    DeliverySpec, Destination, KReference, KnativeService, RevisionSpec, RevisionTemplate,
+    ServiceSpec, TemplateMeta, TrafficTarget, Trigger, TriggerSpec,
+};
+use crate::spec::{Function, FunctionSpec, ResourceList, Visibility};
+use crate::subscription::{self, Subscription};
+use crate::validate::{Invalid, validate};
+
+/// The label on every object compiled from a Function: its name.
+pub const FUNCTION_LABEL: &str = "motif.dev/function";
+/// The serving container's name, as Knative names it.
+pub const CONTAINER_NAME: &str = "user-container";
+/// The port the invoker listens on (`PORT`), Knative's default.
+pub const PORT: i32 = 8080;
+/// The contract's readiness path.
+pub const READY_PATH: &str = "/_/ready";
+/// The contract's liveness path.
+pub const LIVE_PATH: &str = "/_/live";
+
+const AUTOSCALING: &str = "autoscaling.knative.dev/";
+const VISIBILITY_LABEL: &str = "networking.knative.dev/visibility";
+/// Annotations that describe how an object was applied, not what it is.
+const NOT_COPIED: [&str; 1] = ["kubectl.kubernetes.io/last-applied-configuration"];
+
+/// What a Function compiles to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Compiled {
+    /// The Knative Service, same name and namespace as the Function.
+    pub service: KnativeService,
+    /// One Trigger per subscription, in the spec's order.
+    pub triggers: Vec<Trigger>,
+}
+
+/// Why a Function does not compile.
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    /// The Function has no name.
+    #[error("the Function has no name")]
+    NoName,
+    /// Its values are wrong.
+    #[error("the Function `{name}` has invalid values: {}", join(.problems))]
+    Invalid {
+        /// The Function.
+        name: String,
+        /// Every problem, each naming its field.
+        problems: Vec<Invalid>,
+    },
+    /// There is no image to run.
+    #[error("the Function `{0}` has no image: `artifact.image` is not set")]
+    NoImage(String),
+}
+
+impl CompileError {
+    /// What to do about it.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            CompileError::NoImage(_) => Some(
+                "run `motif build --push --registry HOST/REPO` first: it records the pushed \
+                 image, by digest, in motif.toml",
+            ),
+            _ => None,
+        }
+    }
+}
+
+fn join(problems: &[Invalid]) -> String {
+    let texts: Vec<_> = problems.iter().map(ToString::to_string).collect();
+    texts.join("; ")
+}
+
+/// Compiles a Function (its metadata and spec) to its Knative objects. The owner
+/// reference to the Function is set when the Function has a `uid` (it came from the
+/// cluster), and left out when it is rendered offline.
+pub fn compile(function: &Function) -> Result<Compiled, CompileError> {
+    let name = function.metadata.name.clone().ok_or(CompileError::NoName)?;
+    let spec = &function.spec;
+    let problems = validate(&name, spec);
+    if !problems.is_empty() {
+        return Err(CompileError::Invalid { name, problems });
+    }
+    let image = spec
+        .artifact
+        .image
+        .clone()
+        .ok_or_else(|| CompileError::NoImage(name.clone()))?;
+
+    let user_annotations: BTreeMap<String, String> = function
+        .metadata
+        .annotations
+        .iter()
+        .flatten()
+        .filter(|(k, _)| !NOT_COPIED.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let (template_annotations, service_annotations): (BTreeMap<_, _>, BTreeMap<_, _>) =
+        user_annotations
+            .into_iter()
+            .partition(|(k, _)| k.starts_with(AUTOSCALING));
+
+    let mut service_meta = child_meta(function, &name, service_annotations);
+    if spec.visibility == Some(Visibility::ClusterLocal) {
+        service_meta
+            .labels
+            .get_or_insert_default()
+            .insert(VISIBILITY_LABEL.into(), "cluster-local".into());
+    }
+    let service = KnativeService {
+        metadata: service_meta,
+        spec: ServiceSpec {
+            template: RevisionTemplate {
+                metadata: TemplateMeta {
+                    labels: BTreeMap::from([(FUNCTION_LABEL.to_owned(), name.clone())]),
+                    annotations: scale_annotations(spec, template_annotations),
+                },
+                spec: RevisionSpec {
+                    container_concurrency: spec.concurrency.map(i64::from),
+                    timeout_seconds: Some(i64::from(spec.timeout())),
+                    containers: vec![container(&name, spec, image)],
+                },
+            },
+            traffic: spec.traffic.iter().map(traffic_target).collect(),
+        },
+        status: None,
+    };
+
+    let names = subscription::trigger_names(&name, &spec.subscriptions);
+    let triggers = spec
+        .subscriptions
+        .iter()
+        .zip(names)
+        .map(|(sub, trigger_name)| {
+            let mut meta = child_meta(function, &trigger_name, BTreeMap::new());
+            meta.labels
+                .get_or_insert_default()
+                .insert(FUNCTION_LABEL.into(), name.clone());
+            Trigger {
+                metadata: meta,
+                spec: trigger_spec(&name, sub),
+                status: None,
+            }
+        })
+        .collect();
+    Ok(Compiled { service, triggers })
+}
+
+/// A child's metadata: its name, the Function's namespace, labels (with
+/// [`FUNCTION_LABEL`]) and the owner reference.
+fn child_meta(
+    function: &Function,
+    name: &str,
+    annotations: BTreeMap<String, String>,
+) -> ObjectMeta {
+    let function_name = function.metadata.name.clone().unwrap_or_default();
+    let mut labels = function.metadata.labels.clone().unwrap_or_default();
+    labels.insert(FUNCTION_LABEL.into(), function_name);
+    ObjectMeta {
+        name: Some(name.to_owned()),
+        namespace: function.metadata.namespace.clone(),
+        labels: Some(labels),
+        annotations: (!annotations.is_empty()).then_some(annotations),
+        owner_references: function.controller_owner_ref(&()).map(|owner| vec![owner]),
+        ..ObjectMeta::default()
+    }
+}
+
+fn scale_annotations(
+    spec: &FunctionSpec,
+    mut annotations: BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let scale = &spec.scale;
+    for (key, value) in [
+        ("min-scale", scale.min),
+        ("max-scale", scale.max),
+        ("target", scale.target),
+    ] {
+        if let Some(value) = value {
+            annotations.insert(format!("{AUTOSCALING}{key}"), value.to_string());
+        }
+    }
+    annotations
+}
+
+fn container(name: &str, spec: &FunctionSpec, image: String) -> Container {
+    let probe = |path: &str| Probe {
+        http_get: Some(HTTPGetAction {
+            path: Some(path.to_owned()),
+            port: IntOrString::Int(PORT),
+            ..HTTPGetAction::default()
+        }),
+        ..Probe::default()
+    };
+    let env = spec
+        .runtime_env(name)
+        .into_iter()
+        .map(|(name, value)| EnvVar {
+            name,
+            value: Some(value),
+            value_from: None,
+        })
+        .collect();
+    let env_from: Vec<EnvFromSource> = spec
+        .env_from
+        .iter()
+        .map(|from| EnvFromSource {
+            secret_ref: from.secret.clone().map(|name| SecretEnvSource {
+                name,
+                optional: None,
+            }),
+            config_map_ref: from.config_map.clone().map(|name| ConfigMapEnvSource {
+                name,
+                optional: None,
+            }),
+            prefix: None,
+        })
+        .collect();
+    let quantities = |list: &ResourceList| {
+        let map: BTreeMap<String, Quantity> = [("cpu", &list.cpu), ("memory", &list.memory)]
+            .into_iter()
+            .filter_map(|(k, v)| Some((k.to_owned(), Quantity(v.clone()?))))
+            .collect();
+        (!map.is_empty()).then_some(map)
+    };
+    let resources = ResourceRequirements {
+        requests: quantities(&spec.resources.requests),
+        limits: quantities(&spec.resources.limits),
+        ..ResourceRequirements::default()
+    };
+    Container {
+        name: CONTAINER_NAME.into(),
+        image: Some(image),
+        ports: Some(vec![ContainerPort {
+            name: Some("http1".into()),
+            container_port: PORT,
+            ..ContainerPort::default()
+        }]),
+        env: Some(env),
+        env_from: (!env_from.is_empty()).then_some(env_from),
+        resources: (resources != ResourceRequirements::default()).then_some(resources),
+        readiness_probe: Some(probe(READY_PATH)),
+        liveness_probe: Some(probe(LIVE_PATH)),
+        ..Container::default()
+    }
+}
+
+fn traffic_target(target: &crate::spec::TrafficTarget) -> TrafficTarget {
+    TrafficTarget {
+        revision_name: target.revision.clone(),
+        latest_revision: Some(target.revision.is_none()),
+        percent: Some(i64::from(target.percent)),
+        tag: target.tag.clone(),
+        url: None,
+    }
+}
+
+/// A reference to the Knative Service of a function in the same namespace.
+fn service_ref(name: &str) -> Destination {
+    Destination {
+        reference: Some(KReference {
+            api_version: "serving.knative.dev/v1".into(),
+            kind: "Service".into(),
+            name: name.to_owned(),
+        }),
+        uri: None,
+    }
+}
+
+fn trigger_spec(function: &str, sub: &Subscription) -> TriggerSpec {
+    let delivery = sub.delivery.as_ref().map(|d| DeliverySpec {
+        dead_letter_sink: d
+            .dead_letter_sink
+            .as_ref()
+            .map(|sink| match &sink.function {
+                Some(name) => service_ref(name),
+                None => Destination {
+                    reference: None,
+                    uri: sink.uri.clone(),
+                },
+            }),
+        retry: d.retry.map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
+        backoff_policy: d.backoff_policy.map(|p| p.as_str().to_owned()),
+        backoff_delay: d.backoff_delay.clone(),
+        timeout: d.timeout.clone(),
+    });
+    TriggerSpec {
+        broker: sub.broker.clone(),
+        filter: sub.filter.clone(),
+        filters: sub.filters.clone(),
+        subscriber: service_ref(function),
+        delivery,
+    }
+}

@@ -1,0 +1,61 @@
+//! What the controller reports on a Function: where it is served and whether it is ready.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The observed state of a Function, written by the controller.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FunctionStatus {
+    /// The Function's `metadata.generation` this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// Where the function is served (the Knative Service's URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The newest revision that became ready.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest_ready_revision: Option<String>,
+    /// `Ready`, rolled up from `ServiceReady` and `TriggersReady`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+}
+
+impl FunctionStatus {
+    /// The condition of a type, if reported.
+    pub fn condition(&self, type_: &str) -> Option<&Condition> {
+        self.conditions.iter().find(|c| c.type_ == type_)
+    }
+}
+
+/// One aspect of a resource's state, in Knative's (and Kubernetes') shape.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Condition {
+    /// `Ready`, `ServiceReady`, `TriggersReady`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// `True`, `False` or `Unknown`.
+    pub status: String,
+    /// A CamelCase word saying why; always set when the status is `False`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// What happened, for people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// When the status last changed (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_transition_time: Option<String>,
+}
+
+impl Condition {
+    /// Whether the status is `True`.
+    pub fn is_true(&self) -> bool {
+        self.status == "True"
+    }
+
+    /// Whether the status is `False`.
+    pub fn is_false(&self) -> bool {
+        self.status == "False"
+    }
+}
