@@ -249,6 +249,9 @@ fn container(name: &str, spec: &FunctionSpec, image: String) -> Container {
         ports: Some(vec![ContainerPort {
             name: Some("http1".into()),
             container_port: PORT,
+            // The apiserver defaults it (a key of the ports list): said here, what is
+            // stored is what was applied.
+            protocol: Some("TCP".into()),
             ..ContainerPort::default()
         }]),
         env: Some(env),
