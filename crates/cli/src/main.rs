@@ -1,20 +1,24 @@
 //! `motif`: create functions from templates, build them into images or components, run
-//! them locally and invoke them.
+//! them locally and invoke them, render and deploy them to Kubernetes.
 //!
 //! Every command prints data on stdout (text, or `-o json|yaml`) and progress on stderr;
 //! errors read `error:` / `Caused by:` / `hint:` and exit with a code of their class
 //! ([`error::Kind`]). Every flag a CI would set is also a `MOTIF_*` variable.
 
 mod build;
+mod cluster;
 mod create;
+mod deploy;
 mod error;
 mod invoke;
 mod output;
 mod paths;
+mod render;
 mod repository;
 mod run;
 mod templates;
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -58,19 +62,42 @@ enum Command {
     Run(run::RunArgs),
     /// Send a request or a CloudEvent to a function and print the answer.
     Invoke(invoke::InvokeArgs),
+    /// Print a function's Kubernetes objects (the Function, its Knative Service and
+    /// Triggers), offline.
+    Render(render::RenderArgs),
+    /// Deploy a function to the current Kubernetes context and wait until it is ready.
+    Deploy(deploy::DeployArgs),
+    /// List the Functions on the cluster.
+    List(cluster::list::ListArgs),
+    /// Show a Function on the cluster, its conditions, Service and Triggers.
+    Describe(cluster::describe::DescribeArgs),
+    /// Delete a Function from the cluster.
+    Delete(cluster::delete::DeleteArgs),
+    /// Manage motif on a Kubernetes cluster.
+    #[command(subcommand)]
+    System(cluster::system::SystemCommand),
+    /// Run the motif controller against the current Kubernetes context.
+    Controller(cluster::controller::ControllerArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // reqwest (invoke, run) and oci-client (pull, push) share rustls with no default
-    // crypto provider compiled in; ring is the one the workspace builds.
+    // reqwest (invoke, run), oci-client (pull, push) and kube share rustls with no
+    // default crypto provider compiled in; ring is the one the workspace builds.
     let _ = rustls::crypto::ring::default_provider().install_default();
+    // The controller is a service: what it does is its output. Commands only warn.
+    let default_log = match cli.command {
+        Command::Controller(_) => "info",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("MOTIF_CLI_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_log)),
         )
         .with_writer(std::io::stderr)
+        // Colours for a person at a terminal; plain lines for a pod's log.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -96,6 +123,13 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Build(args) => build::build(args, format).await,
         Command::Run(args) => run::run(args).await,
         Command::Invoke(args) => invoke::invoke(args, format).await,
+        Command::Render(args) => render::render(args, format),
+        Command::Deploy(args) => deploy::deploy(args, format).await,
+        Command::List(args) => cluster::list::list(args, format).await,
+        Command::Describe(args) => cluster::describe::describe(args, format).await,
+        Command::Delete(args) => cluster::delete::delete(args, format).await,
+        Command::System(command) => cluster::system::command(command, format),
+        Command::Controller(args) => cluster::controller::controller(args).await,
     }
 }
 

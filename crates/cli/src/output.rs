@@ -29,7 +29,10 @@ impl Format {
                 let _ = writeln!(out, "{json}");
             }
             Format::Yaml => {
-                let yaml = serde_yaml::to_string(value).expect("output serializes");
+                // Through a JSON value: serde_yaml cannot write a newtype variant nested
+                // in another (a subscription's `not: {prefix: ..}` filter).
+                let json = serde_json::to_value(value).expect("output serializes");
+                let yaml = serde_yaml::to_string(&json).expect("output serializes");
                 let _ = write!(out, "{yaml}");
             }
         }

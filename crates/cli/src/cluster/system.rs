@@ -1,0 +1,53 @@
+//! `motif system install`: what puts motif on a cluster (the Function CRD, the
+//! controller's namespace, service account, RBAC and Deployment), printed to be applied.
+
+use motif_controller::install::{self, InstallOptions};
+
+use crate::error::CliError;
+use crate::output::Format;
+use crate::render;
+
+/// Manage motif on a Kubernetes cluster.
+#[derive(Debug, clap::Subcommand)]
+pub enum SystemCommand {
+    /// Print what installs motif on a cluster: `motif system install | kubectl apply -f -`.
+    Install(InstallArgs),
+}
+
+/// Print what installs motif on a cluster: the Function CRD, the controller's namespace,
+/// service account, least-privilege RBAC and Deployment.
+///
+/// Nothing is sent: apply the output with `kubectl apply -f -` (or commit it, for
+/// GitOps). Multi-document YAML; with `-o json` or `-o yaml`, one `v1` `List`.
+#[derive(Debug, clap::Args)]
+pub struct InstallArgs {
+    /// The namespace the controller runs in.
+    #[arg(
+        short,
+        long,
+        env = "MOTIF_SYSTEM_NAMESPACE",
+        value_name = "NAMESPACE",
+        default_value = install::DEFAULT_NAMESPACE,
+    )]
+    namespace: String,
+    /// The controller's image (the `motif` binary, run as `motif controller`).
+    #[arg(long, env = "MOTIF_CONTROLLER_IMAGE", value_name = "REFERENCE", default_value = DEFAULT_IMAGE)]
+    image: String,
+}
+
+/// The image of this version's `motif`, as the project publishes it.
+const DEFAULT_IMAGE: &str = concat!("ghcr.io/motif-dev/motif:v", env!("CARGO_PKG_VERSION"));
+
+/// Runs `motif system`.
+pub fn command(command: SystemCommand, format: Format) -> Result<(), CliError> {
+    match command {
+        SystemCommand::Install(args) => {
+            let manifests = install::manifests(&InstallOptions {
+                namespace: args.namespace,
+                image: args.image,
+            });
+            render::print_objects(format, manifests);
+            Ok(())
+        }
+    }
+}
