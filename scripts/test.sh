@@ -14,11 +14,14 @@ step "tools"
 # the wasm32 compiler-rt builtins build the wasm host's C guest (its languages test) and
 # c-wasm functions; git makes the template repositories of the CLI's tests; the image
 # tests push to a real docker-registry, read images with skopeo, unpack them with umoci
-# and run them with runc.
+# and run them with runc; the Kubernetes tests store into etcd, and rsync and make build
+# their kube-apiserver.
 packages=()
 command -v curl >/dev/null || packages+=(curl)
 command -v git >/dev/null || packages+=(git)
-for package in clang lld wasi-libc libclang-rt-dev-wasm32 docker-registry skopeo umoci runc; do
+command -v make >/dev/null || packages+=(make)
+for package in clang lld wasi-libc libclang-rt-dev-wasm32 docker-registry skopeo umoci runc \
+  etcd-server rsync; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' ||
     packages+=("$package")
 done
@@ -73,6 +76,16 @@ if [[ -d $conformance ]]; then
   echo "conformance data: $conformance" >&2
 else
   echo "notice: no conformance data at $conformance: the tests that read it will skip" >&2
+fi
+
+# A real kube-apiserver (v1.20.2) for the Kubernetes tests, built from Debian's source
+# archive the first time (~4 min) and cached in ~/.cache/motif-test. The cluster's CRDs
+# are Knative's, from the conformance data: with them, a cluster that does not start
+# fails its tests rather than skipping them.
+MOTIF_KUBE_APISERVER=$(scripts/kube-apiserver.sh)
+export MOTIF_KUBE_APISERVER
+if [[ -d $conformance/knative-crds ]]; then
+  export MOTIF_REQUIRE_CLUSTER=1
 fi
 
 # A clean checkout gains nothing from incremental artifacts, which only take disk.
