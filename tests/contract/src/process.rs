@@ -261,11 +261,7 @@ fn cargo_build(args: &[&str], what: &str) -> Result<(), String> {
 /// compiled twice.
 pub fn native_binaries() -> Result<PathBuf, String> {
     let dir = profile_dir()?;
-    let mut args = vec![
-        "--workspace",
-        "--bins",
-        "--examples",
-    ];
+    let mut args = vec!["--workspace", "--bins", "--examples"];
     if dir.file_name().is_some_and(|n| n == "release") {
         args.push("--release");
     }

@@ -75,13 +75,7 @@ pub fn motif_invoker() -> io::Result<PathBuf> {
         .and_then(Path::parent)
         .ok_or_else(|| io::Error::other("cannot find the target directory"))?
         .to_owned();
-    let mut args = vec![
-        "build",
-        "--quiet",
-        "--workspace",
-        "--bins",
-        "--examples",
-    ];
+    let mut args = vec!["build", "--quiet", "--workspace", "--bins", "--examples"];
     if profile_dir.file_name().is_some_and(|n| n == "release") {
         args.push("--release");
     }

@@ -30,13 +30,15 @@ pub struct InstallArgs {
         default_value = install::DEFAULT_NAMESPACE,
     )]
     namespace: String,
-    /// The controller's image (the `motif` binary, run as `motif controller`).
+    /// The controller's image: one with the `motif` binary as its entrypoint, run as
+    /// `motif controller`, pushed to a registry the cluster pulls from [default: `motif`
+    /// at this version, for a registry configured as the cluster's default].
     #[arg(long, env = "MOTIF_CONTROLLER_IMAGE", value_name = "REFERENCE", default_value = DEFAULT_IMAGE)]
     image: String,
 }
 
-/// The image of this version's `motif`, as the project publishes it.
-const DEFAULT_IMAGE: &str = concat!("ghcr.io/motif-dev/motif:v", env!("CARGO_PKG_VERSION"));
+/// No registry is named: the cluster's default, or `--image`.
+const DEFAULT_IMAGE: &str = concat!("motif:", env!("CARGO_PKG_VERSION"));
 
 /// Runs `motif system`.
 pub fn command(command: SystemCommand, format: Format) -> Result<(), CliError> {
