@@ -1,0 +1,1 @@
+//! The per-revision autoscaler (being written).

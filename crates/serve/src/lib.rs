@@ -1,0 +1,13 @@
+//! The embedded serving layer of `motif serve`: Knative Serving's semantics on one
+//! machine, so that a function deployed here behaves as it will on Knative.
+//!
+//! - [`store`]: functions, their immutable revisions (`NAME-00001`, ...), traffic splits
+//!   and tags, in an embedded database that survives restarts. An unchanged function
+//!   makes no new revision.
+//! - [`autoscale`]: the per-revision autoscaler: a concurrency target, min and max
+//!   scale, a panic mode for bursts, and scale to zero after an idle window.
+//!
+//! The gateway, the instance runtimes and `motif serve` itself build on these.
+
+pub mod autoscale;
+pub mod store;

@@ -1,0 +1,1 @@
+//! Functions, revisions, traffic and tags in an embedded database (being written).
