@@ -64,9 +64,9 @@
 //! - Only the `concurrency` metric with the `linear` average: no `rps`, no
 //!   `weighted-exponential` aggregation, no `initial-scale`, `activation-scale`,
 //!   `scale-down-delay`, `target-burst-capacity` or pod retention period.
-//! - Knative applies its 70 % target utilization to every target; motif serve applies it
-//!   only to a target derived from a hard concurrency limit (see [`Config::target`]),
-//!   so an explicit `scale.target` of 100 means 100 in flight per instance here.
+//! - [`Config::target`] is the effective target: [`Config::from_spec`] applies Knative's
+//!   70 % utilization to the spec's target, as Knative does, so the same spec scales
+//!   alike on both; a [`Config`] built by hand aims for exactly its `target`.
 //! - Panic mode is entered only with at least one ready instance: at zero, activation
 //!   already scales up at once.
 //!
@@ -89,9 +89,9 @@ use motif_api::FunctionSpec;
 /// Knative's `container-concurrency-target-default`.
 pub const DEFAULT_TARGET: f64 = 100.0;
 
-/// The share of a hard concurrency limit the autoscaler aims for, leaving headroom for
-/// bursts while new instances start: Knative's `container-concurrency-target-percentage`
-/// (70 %).
+/// The share of the target the autoscaler aims for, leaving headroom for bursts while new
+/// instances start: Knative's `container-concurrency-target-percentage` (70 %), applied
+/// to every target as Knative applies it.
 pub const TARGET_UTILIZATION: f64 = 0.7;
 
 /// The smallest target: Knative's `TargetMin`. A target of zero would divide by zero.
@@ -110,10 +110,11 @@ pub const DEFAULT_SCALE_TO_ZERO_GRACE: Duration = Duration::from_secs(30);
 /// Settings of one revision's autoscaler; the defaults are Knative's.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
-    /// In-flight requests per instance the autoscaler aims for [default: 100, Knative's
-    /// `container-concurrency-target-default`]. [`Config::from_spec`] derives it: an
-    /// explicit `scale.target`, capped at a hard concurrency limit `C` as Knative caps
-    /// it; else `C × 0.7` ([`TARGET_UTILIZATION`]); else 100. Below 0.01 counts as 0.01.
+    /// In-flight requests per instance the autoscaler aims for [default: 100].
+    /// [`Config::from_spec`] derives it as Knative does: the explicit `scale.target`
+    /// (capped at a hard concurrency limit `C`), else `C`, else 100 (Knative's
+    /// `container-concurrency-target-default`), times [`TARGET_UTILIZATION`] (70 %), so
+    /// that a function scales here where it would on Knative. Below 0.01 counts as 0.01.
     pub target: f64,
     /// Instances kept however idle; 0 allows scaling to zero.
     pub min_scale: u32,
@@ -164,8 +165,8 @@ impl Config {
             // The hard limit wins: a target above it could never be reached.
             (Some(target), limit) => f64::from(target.min(limit)),
             (None, 0) => DEFAULT_TARGET,
-            (None, limit) => f64::from(limit) * TARGET_UTILIZATION,
-        };
+            (None, limit) => f64::from(limit),
+        } * TARGET_UTILIZATION;
         Config {
             target,
             min_scale: spec.scale.min.unwrap_or(0),

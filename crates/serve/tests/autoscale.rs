@@ -117,10 +117,11 @@ fn an_explicit_target_is_kept_but_capped_at_the_hard_limit() {
         })
         .target
     };
-    assert_eq!(with(50, None), 50.0);
-    assert_eq!(with(50, Some(0)), 50.0);
-    assert_eq!(with(50, Some(80)), 50.0);
-    assert_eq!(with(50, Some(20)), 20.0);
+    // Knative aims for 70 % of any target.
+    assert!((with(50, None) - 35.0).abs() < 1e-9);
+    assert!((with(50, Some(0)) - 35.0).abs() < 1e-9);
+    assert!((with(50, Some(80)) - 35.0).abs() < 1e-9);
+    assert!((with(50, Some(20)) - 14.0).abs() < 1e-9);
 }
 
 #[test]
@@ -139,10 +140,10 @@ fn from_spec_takes_min_and_max_and_defaults_the_rest_to_knatives() {
         Config {
             min_scale: 1,
             max_scale: 10,
+            target: 70.0,
             ..Config::default()
         }
     );
-    assert_eq!(config.target, 100.0);
     assert_eq!(config.stable_window, Duration::from_secs(60));
     assert_eq!(config.scale_to_zero_grace, Duration::from_secs(30));
 }
