@@ -6,8 +6,11 @@
 //!   makes no new revision.
 //! - [`autoscale`]: the per-revision autoscaler: a concurrency target, min and max
 //!   scale, a panic mode for bursts, and scale to zero after an idle window.
+//! - [`instance`]: one instance of a revision as a process: its invoker on a free
+//!   loopback port, started until ready, its last log lines kept, stopped with a drain.
 //!
 //! The gateway, the instance runtimes and `motif serve` itself build on these.
 
 pub mod autoscale;
+pub mod instance;
 pub mod store;
