@@ -9,7 +9,7 @@
 //! - [`instance`]: one instance of a revision as a process: its invoker on a free
 //!   loopback port, started until ready, its last log lines kept, stopped with a drain.
 //!
-//! The gateway, the instance runtimes and `motif serve` itself build on these.
+//! The gateway, the wasm and oci instance runtimes and `motif serve` itself are to come.
 
 pub mod autoscale;
 pub mod instance;
