@@ -89,6 +89,14 @@ fn exits(output: &Output, code: i32) {
 /// What `motif deploy` said before motif was installed.
 static INSTALLED: OnceCell<Output> = OnceCell::const_new();
 
+/// The test binary's cluster with motif installed, and a fresh namespace on it; `None`
+/// (the test skips) without a cluster.
+async fn namespace_with_motif(prefix: &str) -> Option<(&'static Cluster, String)> {
+    let cluster = Cluster::shared()?;
+    installed(cluster).await;
+    Some((cluster, cluster.namespace(prefix).await))
+}
+
 /// Installs motif on the cluster once, by server-side applying every object of
 /// `motif system install -o json`; first records what `motif deploy` answers without
 /// the Function CRD. Every test that needs the CRD comes through here, so the record is
@@ -273,11 +281,9 @@ async fn deploy_to_a_namespace_that_does_not_exist_says_how_to_make_it() {
 
 #[tokio::test]
 async fn deploy_dry_run_prints_the_objects_and_touches_nothing() {
-    let Some(cluster) = Cluster::shared() else {
+    let Some((cluster, ns)) = namespace_with_motif("dry-run").await else {
         return;
     };
-    installed(cluster).await;
-    let ns = cluster.namespace("dry-run").await;
     let dir = function_dir("hello", SUBSCRIPTION);
     let out = motif_on(
         cluster,
@@ -293,11 +299,9 @@ async fn deploy_dry_run_prints_the_objects_and_touches_nothing() {
 
 #[tokio::test]
 async fn invalid_functions_are_rejected_and_nothing_is_created() {
-    let Some(cluster) = Cluster::shared() else {
+    let Some((cluster, ns)) = namespace_with_motif("invalid").await else {
         return;
     };
-    installed(cluster).await;
-    let ns = cluster.namespace("invalid").await;
     let dir = function_dir(
         "hello",
         "scale = { min = 5, max = 2 }\ntraffic = [{ percent = 50 }, { revision = \"hello-00001\", percent = 20 }]",
@@ -314,11 +318,9 @@ async fn invalid_functions_are_rejected_and_nothing_is_created() {
 
 #[tokio::test]
 async fn deploy_no_wait_creates_the_function_and_list_and_describe_show_it() {
-    let Some(cluster) = Cluster::shared() else {
+    let Some((cluster, ns)) = namespace_with_motif("no-wait").await else {
         return;
     };
-    installed(cluster).await;
-    let ns = cluster.namespace("no-wait").await;
     let dir = function_dir("hello", SUBSCRIPTION);
     let out = motif_on(
         cluster,
@@ -434,11 +436,9 @@ async fn deploy_no_wait_creates_the_function_and_list_and_describe_show_it() {
 
 #[tokio::test]
 async fn delete_removes_the_function_and_a_missing_one_exits_6() {
-    let Some(cluster) = Cluster::shared() else {
+    let Some((cluster, ns)) = namespace_with_motif("delete").await else {
         return;
     };
-    installed(cluster).await;
-    let ns = cluster.namespace("delete").await;
     let dir = function_dir("hello", "");
     ok(&motif_on(
         cluster,
@@ -475,11 +475,9 @@ async fn delete_removes_the_function_and_a_missing_one_exits_6() {
 
 #[tokio::test]
 async fn deploy_without_a_controller_times_out_naming_what_it_waited_for() {
-    let Some(cluster) = Cluster::shared() else {
+    let Some((cluster, ns)) = namespace_with_motif("no-controller").await else {
         return;
     };
-    installed(cluster).await;
-    let ns = cluster.namespace("no-controller").await;
     let dir = function_dir("hello", "");
     let out = motif_on(
         cluster,
@@ -587,11 +585,9 @@ async fn play_knative(
 
 #[tokio::test]
 async fn deploy_waits_for_the_controller_and_knative_and_prints_the_url() {
-    let Some(cluster) = Cluster::shared() else {
+    let Some((cluster, ns)) = namespace_with_motif("wait").await else {
         return;
     };
-    installed(cluster).await;
-    let ns = cluster.namespace("wait").await;
     let dir = function_dir("hello", SUBSCRIPTION);
     let controller = Controller::start(cluster, dir.path(), &ns);
     let deploy = tokio::process::Command::from(motif_at(
@@ -642,11 +638,9 @@ async fn deploy_waits_for_the_controller_and_knative_and_prints_the_url() {
 
 #[tokio::test]
 async fn deploy_fails_fast_with_the_reason_when_knative_says_not_ready() {
-    let Some(cluster) = Cluster::shared() else {
+    let Some((cluster, ns)) = namespace_with_motif("failed").await else {
         return;
     };
-    installed(cluster).await;
-    let ns = cluster.namespace("failed").await;
     let dir = function_dir("hello", "");
     let controller = Controller::start(cluster, dir.path(), &ns);
     let started = Instant::now();
