@@ -44,4 +44,4 @@ pub use subscription::{
     AttributesFilter, BackoffPolicy, DEFAULT_BROKER, Delivery, Destination, Filter, Subscription,
     trigger_names,
 };
-pub use validate::{Invalid, validate_name};
+pub use validate::{Invalid, validate as validate_function, validate_name};

@@ -186,8 +186,9 @@ fn validate_subscription(field: &str, sub: &Subscription, fail: &mut Fail<'_>) {
     }
 }
 
-/// Every problem with a function's name and spec.
-pub(crate) fn validate(name: &str, spec: &FunctionSpec) -> Vec<Invalid> {
+/// Every problem with a function's name and spec, each naming its field: what
+/// [`compile()`](crate::compile()) and `motif serve` refuse.
+pub fn validate(name: &str, spec: &FunctionSpec) -> Vec<Invalid> {
     let mut problems = Vec::new();
     let mut fail = |field: &str, message: String| {
         problems.push(Invalid {

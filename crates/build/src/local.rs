@@ -102,3 +102,37 @@ pub fn prepare(
 fn absolute(path: &Path) -> PathBuf {
     path.canonicalize().unwrap_or_else(|_| path.to_owned())
 }
+
+/// What `motif deploy` hands to `motif serve`: a wasm file it runs in its own process,
+/// or a process to start per instance.
+#[derive(Clone, Debug)]
+pub enum Servable {
+    /// The function's component or module.
+    Wasm(PathBuf),
+    /// The function behind its invoker.
+    Process {
+        /// How to start it.
+        launch: Launch,
+        /// Whether the program is the function's own build output (a Rust binary),
+        /// which a revision must keep a copy of.
+        program_is_artifact: bool,
+    },
+}
+
+/// Builds what needs building and says what `motif serve` should run: wasm languages
+/// as their `.wasm` (served in process), the others as [`prepare`] would start them.
+pub fn prepare_servable(
+    project: &Project,
+    data_dir: &Path,
+    invoker: Option<&Path>,
+) -> Result<Servable, Error> {
+    if project.spec.language.is_wasm() {
+        let wasm = steps::wasm(project, &Invokers::unpack(data_dir)?)?;
+        return Ok(Servable::Wasm(absolute(&wasm)));
+    }
+    let launch = prepare(project, data_dir, invoker)?;
+    Ok(Servable::Process {
+        launch,
+        program_is_artifact: project.spec.language == Language::Rust,
+    })
+}

@@ -63,11 +63,33 @@ pub struct DeployArgs {
         value_parser = clap::builder::BoolishValueParser::new(),
     )]
     dry_run: bool,
+    /// Without --cluster: a tag to point at the new revision (TAG-NAME.localhost).
+    #[arg(long, env = "MOTIF_DEPLOY_TAG", value_name = "TAG")]
+    tag: Option<String>,
+    /// Without --cluster: the motif-invoker binary for command functions [default:
+    /// beside motif].
+    #[arg(long, env = "MOTIF_INVOKER_BIN", value_name = "FILE")]
+    invoker: Option<PathBuf>,
+    #[command(flatten)]
+    state: crate::local::StateArgs,
 }
 
 /// Runs `motif deploy`.
 pub async fn deploy(args: DeployArgs, format: Format) -> Result<(), CliError> {
-    args.target.require_cluster("deploy")?;
+    if !args.target.cluster {
+        if args.dry_run {
+            return Err(CliError::input(
+                "--dry-run prints Kubernetes objects: it goes with --cluster",
+            )
+            .hint("`motif render` prints them too"));
+        }
+        let options = crate::local::deploy::DeployOptions {
+            path: args.path,
+            tag: args.tag,
+            invoker: args.invoker,
+        };
+        return crate::local::deploy::deploy(options, &args.state, format).await;
+    }
     if args.dry_run {
         let namespace = args.target.offline_namespace().await;
         let rendered = Rendered::load(&args.path, Some(namespace))?;

@@ -11,6 +11,7 @@ mod create;
 mod deploy;
 mod error;
 mod invoke;
+mod local;
 mod output;
 mod paths;
 mod render;
@@ -65,14 +66,21 @@ enum Command {
     /// Print a function's Kubernetes objects (the Function, its Knative Service and
     /// Triggers), offline.
     Render(render::RenderArgs),
-    /// Deploy a function to the current Kubernetes context and wait until it is ready.
+    /// Serve functions on this machine: revisions, traffic, scale to zero.
+    Serve(local::serve::ServeArgs),
+    /// Deploy a function to motif serve, or with --cluster to Kubernetes.
     Deploy(deploy::DeployArgs),
-    /// List the Functions on the cluster.
+    /// List the functions of motif serve, or with --cluster the Functions on the cluster.
     List(cluster::list::ListArgs),
-    /// Show a Function on the cluster, its conditions, Service and Triggers.
+    /// Show a function: its revisions, route and instances (with --cluster: its
+    /// conditions, Service and Triggers).
     Describe(cluster::describe::DescribeArgs),
-    /// Delete a Function from the cluster.
+    /// Delete a function from motif serve, or with --cluster from the cluster.
     Delete(cluster::delete::DeleteArgs),
+    /// Print a function's logs from motif serve.
+    Logs(local::logs::LogsArgs),
+    /// Split a function's traffic between its revisions on motif serve, and tag them.
+    Traffic(local::traffic::TrafficArgs),
     /// Manage motif on a Kubernetes cluster.
     #[command(subcommand)]
     System(cluster::system::SystemCommand),
@@ -87,7 +95,7 @@ fn main() -> ExitCode {
     let _ = rustls::crypto::ring::default_provider().install_default();
     // The controller is a service: what it does is its output. Commands only warn.
     let default_log = match cli.command {
-        Command::Controller(_) => "info",
+        Command::Controller(_) | Command::Serve(_) => "info",
         _ => "warn",
     };
     tracing_subscriber::fmt()
@@ -124,7 +132,10 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Run(args) => run::run(args).await,
         Command::Invoke(args) => invoke::invoke(args, format).await,
         Command::Render(args) => render::render(args, format),
+        Command::Serve(args) => local::serve::serve(args).await,
         Command::Deploy(args) => deploy::deploy(args, format).await,
+        Command::Logs(args) => local::logs::logs(args).await,
+        Command::Traffic(args) => local::traffic::traffic(args, format).await,
         Command::List(args) => cluster::list::list(args, format).await,
         Command::Describe(args) => cluster::describe::describe(args, format).await,
         Command::Delete(args) => cluster::delete::delete(args, format).await,

@@ -116,7 +116,7 @@ pub async fn run(args: RunArgs) -> Result<(), CliError> {
 }
 
 /// Ctrl-C or SIGTERM.
-async fn shutdown() {
+pub(crate) async fn shutdown() {
     let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(term) => term,
         Err(_) => return std::future::pending().await,

@@ -54,6 +54,7 @@ use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 use tokio::task::JoinHandle;
 
+use crate::logs::FunctionLog;
 use logs::LogRing;
 
 /// How long to wait between two readiness probes: short, since a cold start's latency
@@ -86,7 +87,7 @@ pub struct ProcessSpec {
 }
 
 /// How an instance is started.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct InstanceOptions {
     /// How long the process has to answer 200 on `/_/ready` (default 10 s: the init
     /// hook's cap in CONTRACT.md §6, which most of a cold start is).
@@ -94,6 +95,9 @@ pub struct InstanceOptions {
     /// How many lines of output to keep (default 1000, at most ~4 MiB of text, since
     /// longer lines are split at 4 KiB).
     pub log_lines: usize,
+    /// A function's log that every line goes to as well, written by the given source
+    /// (`REVISION/instance-N`); none by default.
+    pub tee: Option<(FunctionLog, String)>,
 }
 
 impl Default for InstanceOptions {
@@ -101,6 +105,7 @@ impl Default for InstanceOptions {
         InstanceOptions {
             ready_timeout: Duration::from_secs(10),
             log_lines: 1000,
+            tee: None,
         }
     }
 }
@@ -228,7 +233,10 @@ impl ProcessInstance {
             program: program.clone(),
             source,
         })?;
-        let logs = LogRing::new(options.log_lines);
+        let mut logs = LogRing::new(options.log_lines);
+        if let Some((log, source)) = options.tee {
+            logs = logs.tee(log, source);
+        }
         let mut readers = Vec::with_capacity(2);
         if let Some(stdout) = child.stdout.take() {
             readers.push(logs.follow(stdout));

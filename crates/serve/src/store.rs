@@ -149,6 +149,27 @@ impl Store {
         Ok(deployed)
     }
 
+    /// The revision a [`Store::deploy`] of the same arguments would make now, or `None`
+    /// when it would make none (the latest revision is the same spec and artifact). A
+    /// deploy may start the revision before it is recorded, under the name it will have.
+    pub fn preview(
+        &self,
+        name: &str,
+        spec: &FunctionSpec,
+        artifact: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let mut config = spec.clone();
+        config.traffic.clear();
+        let digest = config_digest(&config, artifact)?;
+        let txn = self.db.begin_read().map_err(db)?;
+        let functions = txn.open_table(FUNCTIONS).map_err(db)?;
+        Ok(match read_row(&functions, name)? {
+            Some(row) if row.digest == digest => None,
+            Some(row) => Some(revision_name(name, row.latest.saturating_add(1))),
+            None => Some(revision_name(name, 1)),
+        })
+    }
+
     /// Replaces the route of `name` with `targets`: each percentage at most 100, their
     /// sum exactly 100, each named revision one of this function's, each tag a DNS label
     /// used once. A target without a revision follows the latest.

@@ -69,7 +69,7 @@ impl CloudEventFunction {
         Ok(Self {
             pre,
             engine: engine.clone(),
-            slots: Arc::new(Semaphore::new(engine.settings().instances as usize)),
+            slots: engine.slots(),
             allowed: Arc::new(AllowedHosts::none()),
         })
     }

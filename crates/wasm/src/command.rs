@@ -52,7 +52,7 @@ impl CommandModule {
         Ok(Self {
             pre,
             engine: engine.clone(),
-            slots: Arc::new(Semaphore::new(engine.settings().instances as usize)),
+            slots: engine.slots(),
             output,
             max_output,
         })

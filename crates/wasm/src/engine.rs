@@ -3,6 +3,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio::sync::Semaphore;
+
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, UpdateDeadline,
 };
@@ -40,6 +42,9 @@ pub struct WasmEngine {
     engine: Engine,
     settings: Arc<EngineSettings>,
     pooling: bool,
+    /// The pool's slots, shared by every function on this engine: the pool's size is the
+    /// engine's, so functions that each counted their own could together overrun it.
+    slots: Arc<Semaphore>,
 }
 
 impl std::fmt::Debug for WasmEngine {
@@ -70,6 +75,7 @@ impl WasmEngine {
         spawn_ticker(&engine);
         Ok(Self {
             engine,
+            slots: Arc::new(Semaphore::new(settings.instances as usize)),
             settings: Arc::new(settings),
             pooling,
         })
@@ -83,6 +89,12 @@ impl WasmEngine {
     /// The settings.
     pub fn settings(&self) -> &EngineSettings {
         &self.settings
+    }
+
+    /// The slots of the instance pool, shared by every function on this engine: a
+    /// request holds one while its instance lives, and waits for one when all are taken.
+    pub fn slots(&self) -> Arc<Semaphore> {
+        self.slots.clone()
     }
 
     /// Whether instances come from the pooling allocator.

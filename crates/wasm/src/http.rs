@@ -50,7 +50,7 @@ impl HttpProxyFunction {
         Ok(Self {
             pre,
             engine: engine.clone(),
-            slots: Arc::new(Semaphore::new(engine.settings().instances as usize)),
+            slots: engine.slots(),
             allowed: Arc::new(AllowedHosts::none()),
             max_response,
         })

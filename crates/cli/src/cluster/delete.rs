@@ -18,6 +18,8 @@ pub struct DeleteArgs {
     name: String,
     #[command(flatten)]
     target: TargetArgs,
+    #[command(flatten)]
+    state: crate::local::StateArgs,
 }
 
 #[derive(Debug, Serialize)]
@@ -29,7 +31,9 @@ struct Deleted {
 
 /// Runs `motif delete`.
 pub async fn delete(args: DeleteArgs, format: Format) -> Result<(), CliError> {
-    args.target.require_cluster("delete")?;
+    if !args.target.cluster {
+        return crate::local::view::delete(&args.name, &args.state, format).await;
+    }
     let target = Target::connect(&args.target).await?;
     let name = args.name;
     // In the background, as kubectl does: the Function goes now, its children after it.

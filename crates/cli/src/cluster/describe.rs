@@ -23,11 +23,15 @@ pub struct DescribeArgs {
     name: String,
     #[command(flatten)]
     target: TargetArgs,
+    #[command(flatten)]
+    state: crate::local::StateArgs,
 }
 
 /// Runs `motif describe`.
 pub async fn describe(args: DescribeArgs, format: Format) -> Result<(), CliError> {
-    args.target.require_cluster("describe")?;
+    if !args.target.cluster {
+        return crate::local::view::describe(&args.name, &args.state, format).await;
+    }
     let target = Target::connect(&args.target).await?;
     let name = args.name;
     let function = target

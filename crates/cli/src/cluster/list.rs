@@ -15,6 +15,8 @@ use crate::render;
 pub struct ListArgs {
     #[command(flatten)]
     target: TargetArgs,
+    #[command(flatten)]
+    state: crate::local::StateArgs,
     /// The Functions of every namespace (overrides --namespace).
     #[arg(
         short = 'A',
@@ -27,7 +29,9 @@ pub struct ListArgs {
 
 /// Runs `motif list`.
 pub async fn list(args: ListArgs, format: Format) -> Result<(), CliError> {
-    args.target.require_cluster("list")?;
+    if !args.target.cluster {
+        return crate::local::view::list(&args.state, format).await;
+    }
     let target = Target::connect(&args.target).await?;
     let api: Api<Function> = if args.all_namespaces {
         Api::all(target.client.clone())

@@ -35,7 +35,7 @@ pub const FIELD_MANAGER: &str = "motif";
 #[derive(Clone, Debug, clap::Args)]
 pub struct TargetArgs {
     /// Work on the cluster of the current Kubernetes context (as kubectl: KUBECONFIG,
-    /// else ~/.kube/config). Functions on this machine arrive with `motif serve`.
+    /// else ~/.kube/config) instead of motif serve on this machine.
     #[arg(
         long,
         env = "MOTIF_CLUSTER",
@@ -48,26 +48,6 @@ pub struct TargetArgs {
 }
 
 impl TargetArgs {
-    /// Fails, as bad input, when `--cluster` is not given: only Kubernetes is served
-    /// for now.
-    pub fn require_cluster(&self, verb: &str) -> Result<(), CliError> {
-        if self.cluster {
-            return Ok(());
-        }
-        let what = match verb {
-            "deploy" => "deploy to",
-            "list" => "list the Functions of",
-            _ => "work on",
-        };
-        Err(CliError::input(format!(
-            "`motif {verb}` works on a Kubernetes cluster for now: functions on this machine \
-             arrive with `motif serve`"
-        ))
-        .hint(format!(
-            "pass --cluster to {what} the current Kubernetes context"
-        )))
-    }
-
     /// The namespace to work in, from the flag, else the kubeconfig's context, else
     /// `default`, reading the kubeconfig but never the network (for `--dry-run`).
     pub async fn offline_namespace(&self) -> String {

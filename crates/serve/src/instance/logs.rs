@@ -6,6 +6,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
 use tokio::task::JoinHandle;
 
+use crate::logs::FunctionLog;
+
 /// The longest line kept whole, in bytes: a process that writes without newlines must
 /// not grow our memory; longer lines are kept as several lines.
 pub(crate) const MAX_LINE: u64 = 4096;
@@ -15,6 +17,8 @@ pub(crate) const MAX_LINE: u64 = 4096;
 pub(crate) struct LogRing {
     lines: Arc<Mutex<VecDeque<String>>>,
     capacity: usize,
+    /// The function's log, which gets every line too, under `source`.
+    tee: Option<(FunctionLog, String)>,
 }
 
 impl LogRing {
@@ -22,10 +26,20 @@ impl LogRing {
         LogRing {
             lines: Arc::new(Mutex::new(VecDeque::with_capacity(capacity.min(1024)))),
             capacity,
+            tee: None,
         }
     }
 
+    /// Copies every line into `log` too, as written by `source`.
+    pub(crate) fn tee(mut self, log: FunctionLog, source: String) -> LogRing {
+        self.tee = Some((log, source));
+        self
+    }
+
     fn push(&self, line: String) {
+        if let Some((log, source)) = &self.tee {
+            log.push(source, line.clone());
+        }
         if self.capacity == 0 {
             return;
         }
