@@ -92,3 +92,33 @@ pub fn motif_invoker() -> io::Result<PathBuf> {
     }
     Ok(profile_dir.join("motif-invoker"))
 }
+
+/// Builds `package` of `tests/wasm-guests` (its own Rust workspace) for `target` in
+/// release and returns the path of `file` in its output: guests are built from source,
+/// never committed as binaries.
+pub fn wasm_guest(target: &str, package: &str, file: &str) -> io::Result<PathBuf> {
+    let guests = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wasm-guests");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(&cargo)
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "--target",
+            target,
+            "-p",
+            package,
+        ])
+        .current_dir(&guests)
+        .status()?;
+    if !status.success() {
+        return Err(io::Error::other(format!(
+            "building the guest `{package}` failed ({status}); is the {target} target installed?"
+        )));
+    }
+    Ok(guests
+        .join("target")
+        .join(target)
+        .join("release")
+        .join(file))
+}

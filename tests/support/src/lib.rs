@@ -29,7 +29,7 @@ pub mod http;
 mod registry;
 mod tools;
 
-pub use binaries::{add_host_binaries, motif_invoker, strip_debug};
+pub use binaries::{add_host_binaries, motif_invoker, strip_debug, wasm_guest};
 pub use cluster::Cluster;
 pub use container::Container;
 pub use motif_build::libraries::shared_libraries;
