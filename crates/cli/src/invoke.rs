@@ -179,6 +179,14 @@ async fn send(prepared: request::Prepared) -> Result<show::Reply, CliError> {
     if request::is_loopback(&url) {
         client = client.no_proxy();
     }
+    // `NAME.localhost` is loopback (RFC 6761), as browsers and curl take it, but this
+    // machine's resolver may not know it: motif serve's functions live there.
+    if let Some(host) = url.host_str()
+        && host.to_ascii_lowercase().ends_with(".localhost")
+    {
+        let port = url.port_or_known_default().unwrap_or(80);
+        client = client.resolve(host, std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+    }
     let client = client.build().map_err(|e| {
         CliError::new(
             Kind::Other,
