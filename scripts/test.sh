@@ -88,6 +88,10 @@ if [[ -d $conformance/knative-crds ]]; then
   export MOTIF_REQUIRE_CLUSTER=1
 fi
 
+# runc and umoci are installed above: the oci runtime's tests (which need root too)
+# fail rather than skip without them.
+export MOTIF_REQUIRE_RUNC=1
+
 # A clean checkout gains nothing from incremental artifacts, which only take disk.
 export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 

@@ -13,6 +13,7 @@ use kube::api::{Patch, PatchParams};
 use crate::cluster::wait::{self, Outcome};
 use crate::cluster::{self, Target, TargetArgs};
 use crate::error::{CliError, Kind};
+use crate::local::deploy::Runtime;
 use crate::output::{Format, status};
 use crate::render::{self, Rendered};
 
@@ -70,6 +71,15 @@ pub struct DeployArgs {
     /// beside motif].
     #[arg(long, env = "MOTIF_INVOKER_BIN", value_name = "FILE")]
     invoker: Option<PathBuf>,
+    /// Without --cluster: how motif serve runs the function.
+    #[arg(
+        long,
+        env = "MOTIF_DEPLOY_RUNTIME",
+        value_enum,
+        default_value_t = Runtime::Auto,
+        value_name = "RUNTIME"
+    )]
+    runtime: Runtime,
     #[command(flatten)]
     state: crate::local::StateArgs,
 }
@@ -87,6 +97,7 @@ pub async fn deploy(args: DeployArgs, format: Format) -> Result<(), CliError> {
             path: args.path,
             tag: args.tag,
             invoker: args.invoker,
+            runtime: args.runtime,
         };
         return crate::local::deploy::deploy(options, &args.state, format).await;
     }

@@ -11,6 +11,8 @@
 //! artifacts/HEX/package.json   how to run it (a Package)
 //! artifacts/HEX/function.wasm  a wasm function
 //! artifacts/HEX/files/         a process function's directory, as it was deployed
+//! artifacts/HEX/bundle/        an OCI image, unpacked by `umoci` (see `oci`)
+//! artifacts/HEX/run/ID/        an OCI instance's own bundle, while it runs
 //! ```
 //!
 //! # Caveats
@@ -58,6 +60,13 @@ pub enum Source {
         #[serde(default)]
         program_is_artifact: bool,
     },
+    /// An OCI image, run with `runc` as a container per instance (as root).
+    Oci {
+        /// An OCI image layout directory (`oci-layout`, `index.json`, `blobs/`).
+        layout: PathBuf,
+        /// The image's tag in it (`org.opencontainers.image.ref.name`).
+        tag: String,
+    },
 }
 
 /// How a stored artifact runs: [`Source`] with its paths inside the snapshot.
@@ -75,6 +84,11 @@ pub enum Package {
         args: Vec<String>,
         /// Environment added to the function's runtime environment.
         env: Vec<(String, String)>,
+    },
+    /// An OCI image unpacked into `bundle/` of the artifact's directory.
+    Oci {
+        /// The image's manifest digest, `sha256:HEX`.
+        image: String,
     },
 }
 
@@ -96,6 +110,11 @@ pub enum Runnable {
         env: Vec<(String, String)>,
         /// Its working directory: the snapshot.
         dir: PathBuf,
+    },
+    /// A container.
+    Oci {
+        /// The unpacked image: `config.json` and `rootfs/`, shared by its instances.
+        bundle: PathBuf,
     },
 }
 
@@ -203,6 +222,18 @@ impl Artifacts {
                 };
                 (package, Files::Tree(list))
             }
+            Source::Oci { layout, tag } => {
+                crate::oci::require_host(&["runc", "umoci"]).map_err(ArtifactError::Invalid)?;
+                let image = crate::oci::manifest_digest(layout, tag)?;
+                // The manifest names every layer and the config by digest: the image whole.
+                hasher.update(b"oci\0");
+                hasher.update(image.as_bytes());
+                let files = Files::Image {
+                    layout: layout.clone(),
+                    tag: tag.clone(),
+                };
+                (Package::Oci { image }, files)
+            }
         };
         let json = serde_json::to_vec_pretty(&package).expect("a package serialises");
         hasher.update(&json);
@@ -234,6 +265,9 @@ impl Artifacts {
                         }
                         fs::copy(&path, &to).map_err(io_error("copy", &path))?;
                     }
+                }
+                Files::Image { layout, tag } => {
+                    crate::oci::unpack(&layout, &tag, &staging.join("bundle"))?;
                 }
             }
             // Written last: its presence marks a complete artifact.
@@ -280,6 +314,9 @@ impl Artifacts {
                 env: env.iter().map(|(k, v)| (k.clone(), real(v))).collect(),
                 dir: files,
             },
+            Package::Oci { .. } => Runnable::Oci {
+                bundle: dir.join("bundle"),
+            },
         })
     }
 }
@@ -288,6 +325,11 @@ enum Files {
     Wasm(Vec<u8>),
     /// (path in the snapshot, file on disk)
     Tree(Vec<(PathBuf, PathBuf)>),
+    /// An image to unpack.
+    Image {
+        layout: PathBuf,
+        tag: String,
+    },
 }
 
 /// `value` with every occurrence of `dir` replaced by [`DIR_PLACEHOLDER`].

@@ -27,6 +27,8 @@
 //!   (CONTRACT.md §1); on any failure the child is killed and reaped before the error
 //!   is returned, so a failed start leaves no process behind.
 //! - Dropping a [`ProcessInstance`] kills its process (`kill_on_drop`); tokio reaps it.
+//!   What it [holds](ProcessInstance::hold) is dropped after that: on a stop, once the
+//!   process has exited.
 //!
 //! # Caveats
 //! - The port is found by binding `127.0.0.1:0` and closing the socket before the child
@@ -37,6 +39,7 @@
 
 mod logs;
 
+use std::any::Any;
 use std::ffi::OsString;
 use std::fmt;
 use std::io;
@@ -98,6 +101,9 @@ pub struct InstanceOptions {
     /// A function's log that every line goes to as well, written by the given source
     /// (`REVISION/instance-N`); none by default.
     pub tee: Option<(FunctionLog, String)>,
+    /// The loopback port to serve on, when the caller chose it (and told the program
+    /// in a way of its own, as a container's config); by default a free one is found.
+    pub port: Option<u16>,
 }
 
 impl Default for InstanceOptions {
@@ -106,6 +112,7 @@ impl Default for InstanceOptions {
             ready_timeout: Duration::from_secs(10),
             log_lines: 1000,
             tee: None,
+            port: None,
         }
     }
 }
@@ -193,6 +200,8 @@ pub struct ProcessInstance {
     child: Mutex<Child>,
     logs: LogRing,
     readers: Readers,
+    /// What the process runs in; last, so that it is dropped after the child is killed.
+    held: Option<Box<dyn Any + Send + Sync>>,
 }
 
 /// The tasks copying the child's output into its log, stopped when the instance is
@@ -216,7 +225,10 @@ impl ProcessInstance {
         options: InstanceOptions,
     ) -> Result<ProcessInstance, InstanceError> {
         let program = spec.program.display().to_string();
-        let addr = free_port().map_err(InstanceError::Port)?;
+        let addr = match options.port {
+            Some(port) => SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+            None => free_port().map_err(InstanceError::Port)?,
+        };
         let started = Instant::now();
         let started_at = SystemTime::now();
         let mut command = Command::new(&spec.program);
@@ -229,6 +241,16 @@ impl ProcessInstance {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        // A server that dies without dropping its instances (SIGKILL, a crash) must not
+        // leave them running: the kernel sends them SIGTERM when it goes.
+        // SAFETY: between fork and exec the closure only makes one async-signal-safe
+        // system call (prctl), touching no memory of the parent.
+        #[allow(unsafe_code)]
+        unsafe {
+            command.pre_exec(|| {
+                nix::sys::prctl::set_pdeathsig(Signal::SIGTERM).map_err(io::Error::from)
+            });
+        }
         let mut child = command.spawn().map_err(|source| InstanceError::Spawn {
             program: program.clone(),
             source,
@@ -269,6 +291,7 @@ impl ProcessInstance {
                     child: Mutex::new(child),
                     logs,
                     readers: Readers(readers),
+                    held: None,
                 });
             }
             Ok(Err(Ok(status))) => Some(status),
@@ -325,6 +348,14 @@ impl ProcessInstance {
         self.logs.snapshot()
     }
 
+    /// Keeps `resources` (what the process runs in, released by their `Drop`, such as a
+    /// container's state and bundle) until the process is gone: [`stop`](Self::stop)
+    /// drops them off the async workers once it has exited (their drop may block), a
+    /// dropped instance after killing it.
+    pub fn hold(&mut self, resources: Box<dyn Any + Send + Sync>) {
+        self.held = Some(resources);
+    }
+
     /// Stops it as Knative does: SIGTERM, so that it turns unready and finishes its
     /// in-flight requests; SIGKILL if it is still running after `drain`. Returns how it
     /// exited.
@@ -333,6 +364,7 @@ impl ProcessInstance {
             program,
             child,
             mut readers,
+            held,
             ..
         } = self;
         let mut child = child.into_inner().unwrap_or_else(PoisonError::into_inner);
@@ -359,6 +391,10 @@ impl ProcessInstance {
                 }
             }
         };
+        if let Some(held) = held {
+            // Before the logs settle: what the process ran in may hold its pipes open.
+            let _ = tokio::task::spawn_blocking(move || drop(held)).await;
+        }
         settle(std::mem::take(&mut readers.0)).await;
         tracing::debug!(%program, %status, "instance stopped");
         Ok(status)
@@ -376,7 +412,7 @@ async fn settle(readers: Vec<JoinHandle<()>>) {
 }
 
 /// A loopback port that was free a moment ago.
-fn free_port() -> io::Result<SocketAddr> {
+pub(crate) fn free_port() -> io::Result<SocketAddr> {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()
 }
 

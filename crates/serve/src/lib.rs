@@ -16,6 +16,8 @@
 //!   scale, a panic mode for bursts, and scale to zero after an idle window.
 //! - [`instance`]: one instance of a revision as a process: its invoker on a free
 //!   loopback port, started until ready, its last log lines kept, stopped with a drain.
+//! - `oci`: one instance of a revision as a container: an OCI image unpacked by `umoci`
+//!   and run by `runc` on this machine's network (as root), a process instance of `runc`.
 //! - [`logs`]: each function's log, for `motif logs`.
 //!
 //! ```no_run
@@ -35,6 +37,7 @@ pub mod autoscale;
 pub mod gateway;
 pub mod instance;
 pub mod logs;
+mod oci;
 mod revision;
 mod runtime;
 pub mod server;

@@ -110,7 +110,7 @@ pub struct RevisionStatus {
 pub struct InstanceStatus {
     /// `REVISION/N`.
     pub id: String,
-    /// `wasm` or `process`.
+    /// `wasm`, `process` or `oci`.
     pub runtime: &'static str,
     /// The process id of a process instance.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -443,10 +443,7 @@ impl Revision {
                 .iter()
                 .map(|slot| InstanceStatus {
                     id: format!("{}/{}", self.name, slot.id),
-                    runtime: match slot.instance {
-                        Instance::Wasm(_) => "wasm",
-                        Instance::Process(_) => "process",
-                    },
+                    runtime: slot.instance.runtime(),
                     pid: slot.instance.pid(),
                     in_flight: slot.in_flight.load(Ordering::SeqCst),
                     ready_after_millis: slot.ready_after.as_secs_f64() * 1e3,

@@ -2,7 +2,8 @@
 //! stops. A wasm instance is the function loaded into this process (its component
 //! compiled or read from the cache, pre-instantiated; each request still gets a fresh
 //! wasm instance); a process instance is its invoker as a child process on a loopback
-//! port ([`crate::instance`]), reached over HTTP/1.1 with pooled connections.
+//! port ([`crate::instance`]), reached over HTTP/1.1 with pooled connections; an oci
+//! instance is a process instance too, `runc run` of a container (`crate::oci`).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -25,6 +26,9 @@ use tower::ServiceExt;
 use crate::artifact::Runnable;
 use crate::instance::{InstanceOptions, ProcessInstance, ProcessSpec};
 use crate::logs::FunctionLog;
+
+/// How many times (10 ms apart) a failed connection's process is checked for an exit.
+const EXIT_SETTLE_POLLS: usize = 20;
 
 /// What every instance of this server shares: one wasm engine and compile cache, one
 /// pool of connections to process instances.
@@ -68,6 +72,8 @@ pub(crate) enum Instance {
     Wasm(Router),
     /// A child process.
     Process(Box<ProcessInstance>),
+    /// A container: a process instance whose process is `runc run`.
+    Container(Box<ProcessInstance>),
 }
 
 /// How to start an instance of a revision.
@@ -127,23 +133,40 @@ impl Instance {
                 let ready = instance.ready_after();
                 Ok((Instance::Process(Box::new(instance)), ready))
             }
+            Runnable::Oci { bundle } => {
+                // A container is a process instance whose process is `runc run`.
+                let instance = crate::oci::start(bundle, launch, source).await?;
+                let ready = instance.ready_after();
+                Ok((Instance::Container(Box::new(instance)), ready))
+            }
+        }
+    }
+
+    /// Its process, unless it runs in this one.
+    fn process(&self) -> Option<&ProcessInstance> {
+        match self {
+            Instance::Wasm(_) => None,
+            Instance::Process(process) | Instance::Container(process) => Some(process),
+        }
+    }
+
+    /// `wasm`, `process` or `oci`.
+    pub(crate) fn runtime(&self) -> &'static str {
+        match self {
+            Instance::Wasm(_) => "wasm",
+            Instance::Process(_) => "process",
+            Instance::Container(_) => "oci",
         }
     }
 
     /// Whether it can take requests: a process that exited cannot.
     pub(crate) fn is_alive(&self) -> bool {
-        match self {
-            Instance::Wasm(_) => true,
-            Instance::Process(process) => process.is_alive(),
-        }
+        self.process().is_none_or(ProcessInstance::is_alive)
     }
 
-    /// The process id of a process instance.
+    /// The process id of a process instance (`runc`'s, for a container).
     pub(crate) fn pid(&self) -> Option<u32> {
-        match self {
-            Instance::Wasm(_) => None,
-            Instance::Process(process) => Some(process.pid()),
-        }
+        self.process().map(ProcessInstance::pid)
     }
 
     /// Sends `request` (its URI already the function's own path) to the instance.
@@ -157,7 +180,7 @@ impl Instance {
                 let response = router.clone().oneshot(request).await;
                 Ok(response.unwrap_or_else(|never| match never {}))
             }
-            Instance::Process(process) => {
+            Instance::Process(process) | Instance::Container(process) => {
                 let path = request
                     .uri()
                     .path_and_query()
@@ -174,8 +197,17 @@ impl Instance {
                         remove_hop_by_hop(&mut parts.headers);
                         Ok(Response::from_parts(parts, Body::new(body)))
                     }
-                    Err(_) if !process.is_alive() => Err(ForwardError::Exited),
-                    Err(e) => Err(ForwardError::Broken(error_chain(&e))),
+                    Err(e) => {
+                        // A killed process closes its sockets a moment before it can be
+                        // seen to have exited: look again before blaming the connection.
+                        for _ in 0..EXIT_SETTLE_POLLS {
+                            if !process.is_alive() {
+                                return Err(ForwardError::Exited);
+                            }
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                        }
+                        Err(ForwardError::Broken(error_chain(&e)))
+                    }
                 }
             }
         }
@@ -184,7 +216,7 @@ impl Instance {
     /// Stops it: a process gets SIGTERM and `drain` to finish, a wasm instance is
     /// dropped (the requests it is running hold what they need).
     pub(crate) async fn stop(self, drain: Duration) {
-        if let Instance::Process(process) = self {
+        if let Instance::Process(process) | Instance::Container(process) = self {
             let pid = process.pid();
             if let Err(e) = (*process).stop(drain).await {
                 tracing::warn!(pid, "cannot stop an instance: {}", error_chain(&e));

@@ -17,7 +17,9 @@ use crate::{AllowedHosts, CloudEventFunction, CommandModule, HttpProxyFunction, 
 /// once the function can run.
 pub struct WasmFunction {
     path: PathBuf,
-    wasm: Vec<u8>,
+    /// The file's bytes until they are compiled or found in the cache: a loaded
+    /// function does not keep them (a server with many functions would hold them all).
+    wasm: std::sync::Mutex<Vec<u8>>,
     shape: Shape,
     engine: WasmEngine,
     cache: Cache,
@@ -77,7 +79,7 @@ impl WasmFunction {
         })?;
         Ok(Self {
             path: path.to_owned(),
-            wasm,
+            wasm: std::sync::Mutex::new(wasm),
             shape,
             engine,
             cache,
@@ -116,12 +118,18 @@ impl WasmFunction {
         let link_error =
             |e: wasmtime::Error| format!("cannot link `{}`: {e:#}", self.path.display());
         let engine = self.engine.engine();
+        let wasm = std::mem::take(
+            &mut *self
+                .wasm
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        if wasm.is_empty() {
+            return Err(format!("`{}` is loaded already", self.path.display()));
+        }
         let (function, compiled) = match self.shape {
             Shape::Command => {
-                let loaded = self
-                    .cache
-                    .module(engine, &self.wasm)
-                    .map_err(compile_error)?;
+                let loaded = self.cache.module(engine, &wasm).map_err(compile_error)?;
                 let module = CommandModule::new(
                     &self.engine,
                     &loaded.artifact,
@@ -132,10 +140,7 @@ impl WasmFunction {
                 (Loaded::Command(module), loaded.compiled)
             }
             Shape::CloudEvent | Shape::HttpProxy => {
-                let loaded = self
-                    .cache
-                    .component(engine, &self.wasm)
-                    .map_err(compile_error)?;
+                let loaded = self.cache.component(engine, &wasm).map_err(compile_error)?;
                 let function = if self.shape == Shape::CloudEvent {
                     CloudEventFunction::new(&self.engine, &loaded.artifact)
                         .map(|f| Loaded::CloudEvent(f.with_allowed_hosts(self.allowed.clone())))

@@ -1,10 +1,12 @@
 //! `motif deploy` without `--cluster`: the function built on this machine and deployed
-//! to `motif serve` as a new revision.
+//! to `motif serve` as a new revision: its wasm, its process, or its OCI image.
 
 use std::path::{Path, PathBuf};
 
 use motif_build::Project;
+use motif_build::image::{self, ImageOptions};
 use motif_build::local::{self, Servable};
+use motif_build::oci::{Platform, RegistryOptions};
 use motif_serve::admin::DeployRequest;
 use motif_serve::artifact::Source;
 use motif_serve::serving::{Deployment, Serving};
@@ -16,6 +18,19 @@ use crate::local::{Admin, StateArgs};
 use crate::output::{Format, status};
 use crate::paths;
 
+/// How `motif serve` runs a deployed function's instances.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Runtime {
+    /// WebAssembly functions in motif serve's own process, any other as a process.
+    #[default]
+    Auto,
+    /// The function behind its invoker as a child process (not for wasm functions).
+    Process,
+    /// The function's OCI image, built here as `motif build` builds it, run with runc
+    /// (motif serve must run as root, with runc and umoci installed).
+    Oci,
+}
+
 /// What a local deploy needs.
 pub struct DeployOptions {
     /// The function's directory.
@@ -24,21 +39,53 @@ pub struct DeployOptions {
     pub tag: Option<String>,
     /// The motif-invoker binary.
     pub invoker: Option<PathBuf>,
+    /// How it runs.
+    pub runtime: Runtime,
 }
 
 /// Builds the function and says what to deploy.
 async fn request(options: &DeployOptions) -> Result<(String, DeployRequest), CliError> {
     let dir = options.path.clone();
-    let invoker = options.invoker.clone();
-    let (project, servable) = tokio::task::spawn_blocking(move || {
-        let project = Project::load(&dir)?;
-        let servable = local::prepare_servable(&project, &paths::data_dir(), invoker.as_deref())?;
-        Ok::<_, motif_build::Error>((project, servable))
+    let project = tokio::task::spawn_blocking(move || Project::load(&dir))
+        .await
+        .map_err(|e| CliError::new(Kind::Other, e))?
+        .map_err(fail)?;
+    let language = project.spec.language;
+    let source = match options.runtime {
+        Runtime::Oci => image_source(&project, options.invoker.clone()).await?,
+        Runtime::Process if language.is_wasm() => {
+            return Err(CliError::input(format!(
+                "a {language} function runs as wasm, not as a process"
+            ))
+            .hint(
+                "deploy it with --runtime auto (in motif serve's process) or --runtime oci \
+                 (its image, in a container)",
+            ));
+        }
+        Runtime::Auto | Runtime::Process => {
+            process_source(&project, options.invoker.clone()).await?
+        }
+    };
+    Ok((
+        project.name.clone(),
+        DeployRequest {
+            spec: project.spec,
+            source,
+            tag: options.tag.clone(),
+        },
+    ))
+}
+
+/// The function's wasm (a wasm language) or its process (any other), built here.
+async fn process_source(project: &Project, invoker: Option<PathBuf>) -> Result<Source, CliError> {
+    let built = project.clone();
+    let servable = tokio::task::spawn_blocking(move || {
+        local::prepare_servable(&built, &paths::data_dir(), invoker.as_deref())
     })
     .await
     .map_err(|e| CliError::new(Kind::Other, e))?
     .map_err(fail)?;
-    let source = match servable {
+    Ok(match servable {
         Servable::Wasm(path) => Source::Wasm { path },
         Servable::Process {
             launch,
@@ -59,15 +106,33 @@ async fn request(options: &DeployOptions) -> Result<(String, DeployRequest), Cli
             dir: absolute(&launch.dir),
             program_is_artifact,
         },
+    })
+}
+
+/// The function's image for this machine, built as `motif build` builds it (into the
+/// OCI layout `.motif/build/image`, tagged with its name), not pushed.
+async fn image_source(project: &Project, invoker: Option<PathBuf>) -> Result<Source, CliError> {
+    let platform = Platform::host();
+    let options = ImageOptions {
+        platform: platform.clone(),
+        base: None,
+        registry: RegistryOptions::from_env(),
+        invoker,
+        data_dir: paths::data_dir(),
     };
-    Ok((
-        project.name.clone(),
-        DeployRequest {
-            spec: project.spec,
-            source,
-            tag: options.tag.clone(),
-        },
-    ))
+    status(format!(
+        "building {} ({}) into an image for {platform}",
+        project.name, project.spec.language
+    ));
+    let image = image::build(project, &options).await.map_err(fail)?;
+    let layout = project.build_dir().map_err(fail)?.join("image");
+    image
+        .write_layout(&layout, &project.name)
+        .map_err(|e| fail(e.into()))?;
+    Ok(Source::Oci {
+        layout: absolute(&layout),
+        tag: project.name.clone(),
+    })
 }
 
 /// Whether `key` is one of the variables the server derives from the spec itself.

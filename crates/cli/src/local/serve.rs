@@ -80,6 +80,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
             path: dir.clone(),
             tag: None,
             invoker: args.invoker.clone(),
+            runtime: deploy::Runtime::Auto,
         };
         match deploy::deploy_in_process(&serving, &options).await {
             Ok(deployment) => println!(
