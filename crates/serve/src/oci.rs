@@ -35,8 +35,8 @@
 //!   plain `motif serve` cannot count on.
 //! - Containers are in runc's default state directory (`/run/runc`), named
 //!   `motif-PID-N-REVISION-N` (`PID`: `motif serve`'s). A `motif serve` that is killed
-//!   outright leaves the instances' directories, and may leave their containers:
-//!   `runc list` shows them, `runc delete --force ID` removes them.
+//!   outright sends `runc` SIGTERM (its parent-death signal), which stops the container;
+//!   the instances' directories are removed when the state directory is opened again.
 //! - The container shares the network of this machine, not only its loopback: the
 //!   function can bind any port and reach anything this machine reaches.
 //! - The container's first process is PID 1 of its namespace, which ignores a SIGTERM it
@@ -199,6 +199,24 @@ static NEXT_CONTAINER: AtomicU64 = AtomicU64::new(1);
 
 /// Starts a container of the unpacked image `bundle` as a process instance, ready;
 /// `source` (`REVISION/N`) names it in the log. On failure nothing of it is left.
+/// Removes the instance directories a killed server left under `artifacts` (its
+/// containers went with it: `runc run` deletes a container whose process exits, and
+/// `runc` got SIGTERM when its parent died). Only a server holding the state directory
+/// (its store's lock) calls it, so no directory of a running instance is touched.
+pub(crate) fn remove_stale_instances(artifacts: &Path) {
+    let Ok(entries) = fs::read_dir(artifacts) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let run = entry.path().join("run");
+        if run.is_dir()
+            && let Err(e) = fs::remove_dir_all(&run)
+        {
+            tracing::warn!("cannot remove `{}`: {e}", run.display());
+        }
+    }
+}
+
 pub(crate) async fn start(
     bundle: &Path,
     launch: &Launch,

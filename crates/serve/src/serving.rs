@@ -142,6 +142,8 @@ impl Serving {
             source,
         })?;
         let store = Store::open(dir.join("serve.redb"))?;
+        // The store's lock is ours: what a killed server left behind can go.
+        crate::oci::remove_stale_instances(&dir.join("artifacts"));
         let host = Arc::new(Host::new(
             &settings.cache_dir,
             EngineSettings {
