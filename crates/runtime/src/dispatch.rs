@@ -391,8 +391,9 @@ fn handler_failed(e: &HandlerError, timeout: Duration) -> Response {
     problem(&p)
 }
 
-/// Connection-scoped headers (RFC 9110 §7.6.1) never pass between client and handler.
-fn strip_hop_by_hop(headers: &mut HeaderMap) {
+/// Removes the connection-scoped headers (RFC 9110 §7.6.1), and those a `Connection`
+/// header names: they never pass between client and handler, nor through a proxy.
+pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
     const HOP_BY_HOP: [HeaderName; 6] = [
         header::CONNECTION,
         header::PROXY_AUTHENTICATE,
@@ -414,5 +415,6 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
         headers.remove(name);
     }
     headers.remove("keep-alive");
+    headers.remove("proxy-connection");
     headers.remove(header::UPGRADE);
 }

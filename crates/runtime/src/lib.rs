@@ -40,6 +40,7 @@ mod trace;
 
 pub use command::Command;
 pub use config::{Config, ConfigError, Kind, KnativeEnv};
+pub use dispatch::strip_hop_by_hop;
 pub use handler::{Context, FunctionInfo, Handler, HandlerError, HttpRequest, HttpResponse};
 pub use metrics::Metrics;
 pub use server::{HOOK_TIMEOUT, ServeError, Server, mark_process_start, serve, signal};

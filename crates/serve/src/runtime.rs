@@ -12,13 +12,13 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::header::{HeaderMap, HeaderValue};
 use http::{Request, Response, Uri};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use motif_runtime::cgi::Output;
-use motif_runtime::{Config, Server};
+use motif_runtime::{Config, Server, strip_hop_by_hop};
 use motif_wasm::cache::Cache;
 use motif_wasm::{AllowedHosts, EngineSettings, WasmEngine, WasmFunction};
 use tower::ServiceExt;
@@ -190,11 +190,11 @@ impl Instance {
                 *request.uri_mut() = uri.parse::<Uri>().map_err(|e| {
                     ForwardError::Broken(format!("cannot address the instance: {e}"))
                 })?;
-                remove_hop_by_hop(request.headers_mut());
+                strip_hop_by_hop(request.headers_mut());
                 match host.client.request(request).await {
                     Ok(response) => {
                         let (mut parts, body) = response.into_parts();
-                        remove_hop_by_hop(&mut parts.headers);
+                        strip_hop_by_hop(&mut parts.headers);
                         Ok(Response::from_parts(parts, Body::new(body)))
                     }
                     Err(e) => {
@@ -250,34 +250,6 @@ async fn start_wasm(host: &Host, path: &Path, env: &[(String, String)]) -> Resul
     let server = Server::new(function, config);
     server.init().await.map_err(|e| error_chain(&e))?;
     Ok(server.router())
-}
-
-/// Headers that belong to one connection, not to the request (RFC 9110 §7.6.1).
-fn remove_hop_by_hop(headers: &mut HeaderMap) {
-    // Fields a `Connection` header names are hop-by-hop too.
-    let named: Vec<HeaderName> = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|name| HeaderName::try_from(name.trim()).ok())
-        .collect();
-    for name in named {
-        headers.remove(name);
-    }
-    for name in [
-        header::CONNECTION,
-        header::PROXY_AUTHENTICATE,
-        header::PROXY_AUTHORIZATION,
-        header::TE,
-        header::TRAILER,
-        header::TRANSFER_ENCODING,
-        header::UPGRADE,
-    ] {
-        headers.remove(name);
-    }
-    headers.remove("keep-alive");
-    headers.remove("proxy-connection");
 }
 
 /// Sets `X-Forwarded-*` as a proxy does, so the function knows how it was called.
