@@ -172,11 +172,17 @@ async fn functions(cluster: &Cluster, namespace: &str) -> Vec<Function> {
 }
 
 #[test]
-fn deploy_without_cluster_says_local_deploys_arrive_with_motif_serve() {
+fn deploy_without_cluster_goes_to_motif_serve_and_says_how_to_start_it() {
     let dir = function_dir("hello", "");
-    let out = motif(dir.path(), &["deploy"]);
-    exits(&out, 3);
-    insta::assert_snapshot!("deploy_without_cluster", stderr(&out));
+    let out = motif_command(dir.path(), &["deploy"])
+        .env("MOTIF_STATE_DIR", dir.path().join("state"))
+        .output()
+        .unwrap();
+    exits(&out, 5);
+    let err = stderr(&out);
+    assert!(err.starts_with("error: no motif serve is running"), "{err}");
+    assert!(err.contains("hint: start one with `motif serve`"), "{err}");
+    assert!(err.contains("deploy to Kubernetes with --cluster"), "{err}");
 }
 
 #[test]
