@@ -65,6 +65,34 @@ pub trait Handler: Send + Sync + 'static {
     }
 }
 
+/// A shared handler: servers that serve the same function (several functions of one
+/// wasm component in `motif serve`) share what it loaded.
+impl<H: Handler> Handler for Arc<H> {
+    fn init(&self) -> impl Future<Output = Result<(), HandlerError>> + Send {
+        (**self).init()
+    }
+
+    fn shutdown(&self) -> impl Future<Output = ()> + Send {
+        (**self).shutdown()
+    }
+
+    fn handle_http(
+        &self,
+        request: HttpRequest,
+        cx: Context,
+    ) -> impl Future<Output = Result<HttpResponse, HandlerError>> + Send {
+        (**self).handle_http(request, cx)
+    }
+
+    fn handle_event(
+        &self,
+        event: Event,
+        cx: Context,
+    ) -> impl Future<Output = Result<Option<Event>, HandlerError>> + Send {
+        (**self).handle_event(event, cx)
+    }
+}
+
 /// What a handler knows about the call it is serving.
 #[derive(Debug, Clone)]
 pub struct Context {

@@ -60,9 +60,14 @@ use tokio::task::JoinHandle;
 use crate::logs::FunctionLog;
 use logs::LogRing;
 
-/// How long to wait between two readiness probes: short, since a cold start's latency
-/// is paid by a waiting request, and a refused connection on loopback costs little.
+/// How long to wait between two readiness probes: at first [`FIRST_PROBE_INTERVAL`],
+/// doubling up to this. A cold start's latency is paid by a waiting request, so the
+/// first probes come quickly (a native function is ready in a few milliseconds); a
+/// refused connection on loopback costs little.
 const PROBE_INTERVAL: Duration = Duration::from_millis(20);
+
+/// The first wait between two readiness probes.
+const FIRST_PROBE_INTERVAL: Duration = Duration::from_millis(1);
 
 /// The longest one readiness probe may take: a process that accepts but never answers
 /// is probed again rather than waited on until `ready_timeout`.
@@ -418,11 +423,13 @@ pub(crate) fn free_port() -> io::Result<SocketAddr> {
 
 /// Probes `/_/ready` until it answers 200.
 async fn wait_ready(addr: SocketAddr) {
+    let mut interval = FIRST_PROBE_INTERVAL;
     loop {
         if let Ok(Ok(200)) = tokio::time::timeout(PROBE_TIMEOUT, probe(addr)).await {
             return;
         }
-        tokio::time::sleep(PROBE_INTERVAL).await;
+        tokio::time::sleep(interval).await;
+        interval = (interval * 2).min(PROBE_INTERVAL);
     }
 }
 

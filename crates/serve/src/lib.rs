@@ -36,6 +36,7 @@ pub mod artifact;
 pub mod autoscale;
 pub mod gateway;
 pub mod instance;
+mod loaded;
 pub mod logs;
 mod oci;
 mod revision;

@@ -57,6 +57,8 @@ pub(crate) struct Revision {
     changed: Notify,
     /// Requests in this revision, buffered ones included: what the autoscaler samples.
     in_flight: AtomicU32,
+    /// Requests that arrived since the scaling loop last looked.
+    arrivals: AtomicU32,
     next_instance: AtomicU64,
     stop: Notify,
 }
@@ -144,6 +146,7 @@ impl Revision {
             pool: Mutex::new(Pool::default()),
             changed: Notify::new(),
             in_flight: AtomicU32::new(0),
+            arrivals: AtomicU32::new(0),
             next_instance: AtomicU64::new(1),
             stop: Notify::new(),
             settings,
@@ -374,7 +377,19 @@ impl Revision {
                 () = self.stop.notified() => return,
             }
             let now = Instant::now();
-            scaler.record(now, self.in_flight.load(Ordering::SeqCst));
+            // A request that came and went between two looks was activity all the same
+            // (Knative's queue-proxy counts it in its second's average): without it, an
+            // instance started for a short request would look idle from its start.
+            let in_flight = self.in_flight.load(Ordering::SeqCst);
+            let arrived = self.arrivals.swap(0, Ordering::SeqCst);
+            scaler.record(
+                now,
+                if arrived > 0 {
+                    in_flight.max(1)
+                } else {
+                    in_flight
+                },
+            );
             let mut pool = self.lock();
             if pool.retired {
                 return;
@@ -508,6 +523,7 @@ struct Flight {
 impl Flight {
     fn enter(revision: Arc<Revision>) -> Flight {
         revision.in_flight.fetch_add(1, Ordering::SeqCst);
+        revision.arrivals.fetch_add(1, Ordering::Relaxed);
         Flight {
             revision,
             slot: None,

@@ -7,10 +7,10 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use axum::body::Body;
 use http::header::{HeaderMap, HeaderValue};
 use http::{Request, Response, Uri};
@@ -25,6 +25,7 @@ use tower::ServiceExt;
 
 use crate::artifact::Runnable;
 use crate::instance::{InstanceOptions, ProcessInstance, ProcessSpec};
+use crate::loaded::{LoadKey, Loaded, WasmInstance};
 use crate::logs::FunctionLog;
 
 /// How many times (10 ms apart) a failed connection's process is checked for an exit.
@@ -36,11 +37,14 @@ pub(crate) struct Host {
     wasm: std::sync::OnceLock<Result<WasmEngine, String>>,
     wasm_settings: EngineSettings,
     cache: Cache,
+    loaded: Arc<Loaded>,
     client: Client<HttpConnector, Body>,
 }
 
 impl Host {
-    pub(crate) fn new(cache_dir: &Path, wasm_settings: EngineSettings) -> Host {
+    /// A host whose wasm functions compile into `cache_dir`, of which the last
+    /// `keep_loaded` stopped stay loaded.
+    pub(crate) fn new(cache_dir: &Path, wasm_settings: EngineSettings, keep_loaded: usize) -> Host {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         let client = Client::builder(TokioExecutor::new())
@@ -51,6 +55,7 @@ impl Host {
             wasm: std::sync::OnceLock::new(),
             wasm_settings,
             cache: Cache::new(cache_dir),
+            loaded: Loaded::new(keep_loaded),
             client,
         }
     }
@@ -69,7 +74,7 @@ impl Host {
 /// One ready instance of a revision.
 pub(crate) enum Instance {
     /// Loaded into this process.
-    Wasm(Router),
+    Wasm(WasmInstance),
     /// A child process.
     Process(Box<ProcessInstance>),
     /// A container: a process instance whose process is `runc run`.
@@ -105,8 +110,8 @@ impl Instance {
         let started = Instant::now();
         match &launch.runnable {
             Runnable::Wasm { path } => {
-                let router = start_wasm(host, path, &launch.env).await?;
-                Ok((Instance::Wasm(router), started.elapsed()))
+                let instance = start_wasm(host, path, &launch.env).await?;
+                Ok((Instance::Wasm(instance), started.elapsed()))
             }
             Runnable::Process {
                 program,
@@ -176,8 +181,8 @@ impl Instance {
         mut request: Request<Body>,
     ) -> Result<Response<Body>, ForwardError> {
         match self {
-            Instance::Wasm(router) => {
-                let response = router.clone().oneshot(request).await;
+            Instance::Wasm(wasm) => {
+                let response = wasm.router.clone().oneshot(request).await;
                 Ok(response.unwrap_or_else(|never| match never {}))
             }
             Instance::Process(process) | Instance::Container(process) => {
@@ -225,7 +230,11 @@ impl Instance {
     }
 }
 
-async fn start_wasm(host: &Host, path: &Path, env: &[(String, String)]) -> Result<Router, String> {
+async fn start_wasm(
+    host: &Host,
+    path: &Path,
+    env: &[(String, String)],
+) -> Result<WasmInstance, String> {
     let vars: BTreeMap<&str, &str> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let mut config = Config::from_lookup(|name| vars.get(name).map(|v| (*v).to_owned()))
         .map_err(|e| format!("invalid setting: {e}"))?;
@@ -237,19 +246,38 @@ async fn start_wasm(host: &Host, path: &Path, env: &[(String, String)]) -> Resul
             .to_owned(),
         reply_type: vars.get("MOTIF_REPLY_TYPE").map(|v| (*v).to_owned()),
     };
-    let allowed = vars
+    let allowed_hosts = vars
         .get("MOTIF_ALLOWED_OUTBOUND_HOSTS")
-        .map(|list| AllowedHosts::parse(list.split(',').map(str::trim).filter(|s| !s.is_empty())))
-        .transpose()
-        .map_err(|e| format!("invalid MOTIF_ALLOWED_OUTBOUND_HOSTS: {e}"))?
-        .unwrap_or_else(AllowedHosts::none);
-    let function = WasmFunction::open(path, engine, host.cache.clone(), output, config.max_body)
-        .map_err(|e| error_chain(&e))?
-        .with_allowed_hosts(allowed);
+        .map_or("", |v| v)
+        .to_owned();
+    let key = LoadKey {
+        path: path.to_owned(),
+        response_type: output.response_type.clone(),
+        reply_type: output.reply_type.clone(),
+        max_output: config.max_body,
+        allowed_hosts: allowed_hosts.clone(),
+    };
+    let function = host.loaded.get_or_open(&key, || {
+        let allowed = AllowedHosts::parse(
+            allowed_hosts
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty()),
+        )
+        .map_err(|e| format!("invalid MOTIF_ALLOWED_OUTBOUND_HOSTS: {e}"))?;
+        WasmFunction::open(path, engine, host.cache.clone(), output, config.max_body)
+            .map(|f| f.with_allowed_hosts(allowed))
+            .map_err(|e| error_chain(&e))
+    })?;
     config.kind = function.kind().unwrap_or(config.kind);
-    let server = Server::new(function, config);
+    let server = Server::new(function.clone(), config);
     server.init().await.map_err(|e| error_chain(&e))?;
-    Ok(server.router())
+    Ok(WasmInstance::new(
+        server.router(),
+        key,
+        function,
+        host.loaded.clone(),
+    ))
 }
 
 /// Sets `X-Forwarded-*` as a proxy does, so the function knows how it was called.

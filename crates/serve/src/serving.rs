@@ -150,6 +150,7 @@ impl Serving {
                 instances: settings.wasm_instances,
                 ..EngineSettings::default()
             },
+            settings.wasm_keep_loaded,
         ));
         let serving = Arc::new(Serving {
             artifacts: Artifacts::new(dir.join("artifacts")),

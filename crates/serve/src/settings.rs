@@ -39,6 +39,9 @@ pub struct Settings {
     /// Concurrent wasm instances across every wasm function [default: 1000]: the size
     /// of the one pooling allocator, whose slots are virtual memory reservations.
     pub wasm_instances: u32,
+    /// How many stopped wasm functions stay loaded in memory [default: 64], so that a
+    /// revision that scaled to zero starts again without reading the compile cache.
+    pub wasm_keep_loaded: usize,
 }
 
 impl Settings {
@@ -57,6 +60,7 @@ impl Settings {
             log_lines: 1000,
             domain: "localhost".into(),
             wasm_instances: 1000,
+            wasm_keep_loaded: 64,
         }
     }
 }

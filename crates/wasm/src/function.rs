@@ -27,6 +27,8 @@ pub struct WasmFunction {
     max_output: usize,
     allowed: AllowedHosts,
     loaded: OnceLock<Loaded>,
+    /// Held while loading, so that servers sharing the function load it once.
+    loading: std::sync::Mutex<()>,
 }
 
 enum Loaded {
@@ -87,6 +89,7 @@ impl WasmFunction {
             max_output,
             allowed: AllowedHosts::none(),
             loaded: OnceLock::new(),
+            loading: std::sync::Mutex::new(()),
         })
     }
 
@@ -164,11 +167,22 @@ impl WasmFunction {
 }
 
 impl Handler for WasmFunction {
+    /// Loads the function, once: a function shared by several servers (`Arc`) is
+    /// loaded by the first to start, and the others find it loaded.
     async fn init(&self) -> Result<(), HandlerError> {
         // Compiling is CPU work that blocks: off the async workers.
-        let function = tokio::task::block_in_place(|| self.load()).map_err(HandlerError::new)?;
-        let _ = self.loaded.set(function);
-        Ok(())
+        tokio::task::block_in_place(|| {
+            let _loading = self
+                .loading
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if self.loaded.get().is_none() {
+                let function = self.load()?;
+                let _ = self.loaded.set(function);
+            }
+            Ok::<(), String>(())
+        })
+        .map_err(HandlerError::new)
     }
 
     async fn handle_http(

@@ -131,10 +131,15 @@ pub fn human(duration: Duration) -> String {
 /// Parses a duration: numbers with units (`ms`, `s`, `m`, `h`), such as `90s`, `2m`,
 /// `1h`, `1m30s`; a bare number is seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    positive(parse_any_duration(text)?)
+}
+
+/// A duration as `parse_duration` reads it, zero included (`0s`: none).
+pub fn parse_any_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let invalid = || format!("`{text}` is not a duration such as 90s, 2m or 1h");
     if let Ok(seconds) = text.parse::<u64>() {
-        return positive(Duration::from_secs(seconds));
+        return Ok(Duration::from_secs(seconds));
     }
     let mut total = Duration::ZERO;
     let mut rest = text;
@@ -160,12 +165,12 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         total = total.saturating_add(part);
         rest = &rest[unit..];
     }
-    positive(total)
+    Ok(total)
 }
 
 fn positive(duration: Duration) -> Result<Duration, String> {
     if duration.is_zero() {
-        Err("the timeout must be more than 0".to_owned())
+        Err("it must be more than 0".to_owned())
     } else {
         Ok(duration)
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use motif_serve::Settings;
 use motif_serve::server::Bound;
 
-use crate::cluster::wait::parse_duration;
+use crate::cluster::wait::{parse_any_duration, parse_duration};
 use crate::error::{CliError, Kind};
 use crate::local::StateArgs;
 use crate::local::deploy::{self, DeployOptions};
@@ -36,11 +36,15 @@ pub struct ServeArgs {
     #[arg(long, env = "MOTIF_SERVE_STABLE_WINDOW", default_value = "60s", value_parser = parse_duration)]
     stable_window: Duration,
     /// How long the last instance outlives an idle stable window.
-    #[arg(long, env = "MOTIF_SERVE_SCALE_TO_ZERO_GRACE", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, env = "MOTIF_SERVE_SCALE_TO_ZERO_GRACE", default_value = "30s", value_parser = parse_any_duration)]
     scale_to_zero_grace: Duration,
     /// How long an instance has to finish its requests when it is stopped.
     #[arg(long, env = "MOTIF_SERVE_DRAIN", default_value = "30s", value_parser = parse_duration)]
     drain: Duration,
+    /// How many stopped wasm functions stay loaded in memory, so that a revision that
+    /// scaled to zero starts again without reading the compile cache (0: none).
+    #[arg(long, env = "MOTIF_SERVE_WASM_KEEP_LOADED", default_value_t = 64)]
+    wasm_keep_loaded: usize,
     /// Deploy the function in this directory once serving (repeat it for several).
     #[arg(long, value_name = "PATH")]
     deploy: Vec<PathBuf>,
@@ -55,6 +59,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
     settings.stable_window = args.stable_window;
     settings.scale_to_zero_grace = args.scale_to_zero_grace;
     settings.drain = args.drain;
+    settings.wasm_keep_loaded = args.wasm_keep_loaded;
     let gateway = SocketAddr::new(args.address, args.port);
     let admin = SocketAddr::from((Ipv4Addr::LOCALHOST, args.admin_port));
     let bound = Bound::bind(settings, gateway, admin).await.map_err(|e| {

@@ -150,3 +150,67 @@ async fn min_scale_keeps_instances_through_idleness() {
     assert_eq!(served.instances("warm").await.len(), 2);
     served.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_instance_started_for_one_short_request_stays_for_the_idle_window() {
+    let dir = scratch("short-request");
+    let mut settings = settings(&dir);
+    settings.stable_window = Duration::from_secs(3);
+    settings.scale_to_zero_grace = Duration::ZERO;
+    let served = Served::start(settings).await;
+    served
+        .deploy(
+            "brief",
+            &command_spec(),
+            &command_function(&dir.join("fn"), "echo hi"),
+        )
+        .await;
+    served
+        .wait_instances("brief", 0, Duration::from_secs(15))
+        .await;
+    // Over well before the next look of the scaling loop.
+    assert_eq!(served.post("brief", "").await.text(), "hi\n");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        served.instances("brief").await.len(),
+        1,
+        "scaled down too early"
+    );
+    served
+        .wait_instances("brief", 0, Duration::from_secs(10))
+        .await;
+    served.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn functions_deployed_from_one_component_share_its_compiled_code() {
+    let dir = scratch("shared-code");
+    let mut settings = settings(&dir);
+    // A cache of this test's own, so that the mappings counted are this server's.
+    settings.cache_dir = dir.join("cache");
+    let cache = settings.cache_dir.display().to_string();
+    let served = Served::start(settings).await;
+    // The read-only and executable mappings of the compiled file: its code. (Writable
+    // ones are linear memories' initial images, one per pool slot in use.)
+    let mappings = || {
+        std::fs::read_to_string("/proc/self/maps")
+            .unwrap()
+            .lines()
+            .filter(|line| line.contains(&cache) && !line.contains(" rw-p "))
+            .count()
+    };
+    let source = Source::Wasm {
+        path: http_fixture(),
+    };
+    served.deploy("one-0", &wasm_spec(), &source).await;
+    let one = mappings();
+    assert!(one > 0, "the compiled code is mapped from the cache");
+    for i in 1..10 {
+        served
+            .deploy(&format!("one-{i}"), &wasm_spec(), &source)
+            .await;
+        assert_eq!(served.post(&format!("one-{i}"), "").await.status, 200);
+    }
+    assert_eq!(mappings(), one, "ten functions map the code once");
+    served.stop().await;
+}
