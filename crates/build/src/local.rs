@@ -130,9 +130,23 @@ pub fn prepare_servable(
         let wasm = steps::wasm(project, &Invokers::unpack(data_dir)?)?;
         return Ok(Servable::Wasm(absolute(&wasm)));
     }
+    if project.spec.language == Language::Rust {
+        // A deployed function runs optimised, as its image would; `motif run` keeps the
+        // quicker debug build.
+        let binary = rust::Package::read(&project.dir)?.build_native_release()?;
+        return Ok(Servable::Process {
+            launch: Launch {
+                program: binary,
+                args: vec![],
+                env: function_env(project),
+                dir: project.dir.clone(),
+            },
+            program_is_artifact: true,
+        });
+    }
     let launch = prepare(project, data_dir, invoker)?;
     Ok(Servable::Process {
         launch,
-        program_is_artifact: project.spec.language == Language::Rust,
+        program_is_artifact: false,
     })
 }

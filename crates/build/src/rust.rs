@@ -126,6 +126,14 @@ impl Package {
         Ok(self.target_dir.join("debug").join(&self.bin))
     }
 
+    /// Builds the native binary with the release profile (what `motif deploy` runs).
+    pub fn build_native_release(&self) -> Result<PathBuf, Error> {
+        let mut command = self.cargo()?;
+        command.arg("--release");
+        tools::run("cargo build --release", &mut command)?;
+        Ok(self.target_dir.join("release").join(&self.bin))
+    }
+
     /// Builds a static release binary for `triple` (a musl target), adding the target
     /// with rustup first if it is missing.
     pub fn build_static(&self, triple: &str) -> Result<PathBuf, Error> {
