@@ -194,3 +194,35 @@ measure_rounds() {
         done
     done
 }
+
+# wait_quiet PHASE: waits (up to BUSY_WAIT s, default 600) until no rustc runs and under
+# 20 % of the CPU is in use, and records how busy the machine was when the phase began in
+# $OUT/conditions.tsv (which the caller starts with its header line).
+wait_quiet() {
+    local waited=0 r u limit=${BUSY_WAIT:-600}
+    [ "$limit" -gt 0 ] || return 0
+    while :; do
+        r=$(busy); u=$(others_busy)
+        { [ "$r" -eq 0 ] && [ "$u" -lt 20 ]; } && break
+        [ "$waited" -ge "$limit" ] && { log "still busy after ${waited}s (rustc: $r, CPU in use: $u%); measuring anyway"; break; }
+        [ "$waited" -eq 0 ] && log "machine busy (rustc: $r, CPU in use: $u%); waiting up to ${limit}s"
+        sleep 8; waited=$((waited + 10))
+    done
+    log "$1: waited ${waited}s; rustc: $r, CPU in use: $u%"
+    printf '%s\t%s\t%s\t%s\n' "$1" "$waited" "$r" "$u" >>"$OUT/conditions.tsv"
+}
+
+# wasmtime_cli: prints the path of a wasmtime 48 CLI: $WASMTIME, else `wasmtime` on PATH,
+# else target/bench-tools/bin/wasmtime, installed there with `cargo install` (minutes).
+wasmtime_cli() {
+    local wasmtime=${WASMTIME:-$(command -v wasmtime || true)}
+    if [ -z "$wasmtime" ]; then
+        wasmtime=$ROOT/target/bench-tools/bin/wasmtime
+        if [ ! -x "$wasmtime" ]; then
+            log "installing wasmtime-cli 48 (takes minutes)"
+            cargo install --locked wasmtime-cli --version 48.0.8 --root "$ROOT/target/bench-tools" >&2
+        fi
+    fi
+    "$wasmtime" --version | grep -q '^wasmtime 48\.' || die "$wasmtime is not wasmtime 48"
+    echo "$wasmtime"
+}

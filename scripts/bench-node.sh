@@ -150,22 +150,7 @@ start_server() {
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # utime + stime, all threads
 
-# --- conditions ------------------------------------------------------------------------
-# wait_quiet PHASE: waits (up to BUSY_WAIT s) until no rustc runs and under 20 % of the CPU
-# is in use, and says how busy the machine was when the phase began.
-wait_quiet() {
-    local waited=0 r u
-    [ "$BUSY_WAIT" -gt 0 ] || return 0
-    while :; do
-        r=$(busy); u=$(others_busy)
-        { [ "$r" -eq 0 ] && [ "$u" -lt 20 ]; } && break
-        [ "$waited" -ge "$BUSY_WAIT" ] && { log "still busy after ${waited}s (rustc: $r, CPU in use: $u%); measuring anyway"; break; }
-        [ "$waited" -eq 0 ] && log "machine busy (rustc: $r, CPU in use: $u%); waiting up to ${BUSY_WAIT}s"
-        sleep 8; waited=$((waited + 10))
-    done
-    log "$1: waited ${waited}s; rustc: $r, CPU in use: $u%"
-    printf '%s\t%s\t%s\t%s\n' "$1" "$waited" "$r" "$u" >>"$OUT/conditions.tsv"
-}
+# --- conditions (wait_quiet: bench-lib.sh) ----------------------------------------------
 
 # --- throughput rounds -----------------------------------------------------------------
 printf 'phase\twaited_s\trustc\tcpu_in_use_pct\n' >"$OUT/conditions.tsv"

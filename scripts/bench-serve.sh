@@ -83,15 +83,7 @@ if ! command -v wrk >/dev/null; then
 fi
 command -v jq >/dev/null || die "jq is needed (apt-get install jq)"
 if has a "${SECTIONS[@]}"; then
-    WASMTIME=${WASMTIME:-$(command -v wasmtime || true)}
-    if [ -z "$WASMTIME" ]; then
-        WASMTIME=$ROOT/target/bench-tools/bin/wasmtime
-        if [ ! -x "$WASMTIME" ]; then
-            log "installing wasmtime-cli 48 (takes minutes)"
-            cargo install --locked wasmtime-cli --version 48.0.8 --root "$ROOT/target/bench-tools" >&2
-        fi
-    fi
-    "$WASMTIME" --version | grep -q '^wasmtime 48\.' || die "$WASMTIME is not wasmtime 48"
+    WASMTIME=$(wasmtime_cli)
 fi
 
 log "building (release)"
@@ -179,22 +171,7 @@ wait_zero() {
     done
 }
 
-# --- conditions ------------------------------------------------------------------------
-# wait_quiet PHASE: waits (up to BUSY_WAIT s) until no rustc runs and under 20 % of the CPU
-# is in use, and records how busy the machine was when the phase began.
-wait_quiet() {
-    local waited=0 r u
-    [ "$BUSY_WAIT" -gt 0 ] || return 0
-    while :; do
-        r=$(busy); u=$(others_busy)
-        { [ "$r" -eq 0 ] && [ "$u" -lt 20 ]; } && break
-        [ "$waited" -ge "$BUSY_WAIT" ] && { log "still busy after ${waited}s (rustc: $r, CPU in use: $u%); measuring anyway"; break; }
-        [ "$waited" -eq 0 ] && log "machine busy (rustc: $r, CPU in use: $u%); waiting up to ${BUSY_WAIT}s"
-        sleep 8; waited=$((waited + 10))
-    done
-    log "$1: waited ${waited}s; rustc: $r, CPU in use: $u%"
-    printf '%s\t%s\t%s\t%s\n' "$1" "$waited" "$r" "$u" >>"$OUT/conditions.tsv"
-}
+# --- conditions (wait_quiet: bench-lib.sh) ----------------------------------------------
 printf 'phase\twaited_s\trustc\tcpu_in_use_pct\n' >"$OUT/conditions.tsv"
 
 # wrk_figures RAW: req/s, p50 ms, p99 ms, non-2xx and socket errors of one wrk output.

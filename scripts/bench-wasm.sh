@@ -29,20 +29,12 @@ OUT=${OUT:-$ROOT/target/bench-wasm/$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
 export MOTIF_CACHE_DIR=$OUT/cache
 
-log() { printf '[bench] %s\n' "$*" >&2; }
-die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=scripts/bench-lib.sh
+. "$ROOT/scripts/bench-lib.sh"
 
 # --- tools and builds ------------------------------------------------------------------
 command -v wrk >/dev/null || { log "installing wrk"; apt-get install -y -qq wrk >&2; }
-WASMTIME=${WASMTIME:-$(command -v wasmtime || true)}
-if [ -z "$WASMTIME" ]; then
-    WASMTIME=$ROOT/target/bench-tools/bin/wasmtime
-    if [ ! -x "$WASMTIME" ]; then
-        log "installing wasmtime-cli 48 (takes minutes)"
-        cargo install --locked wasmtime-cli --version 48.0.8 --root "$ROOT/target/bench-tools" >&2
-    fi
-fi
-"$WASMTIME" --version | grep -q '^wasmtime 48\.' || die "$WASMTIME is not wasmtime 48"
+WASMTIME=$(wasmtime_cli)
 
 log "building (release)"
 cargo build --release -p motif-invoker -p motif-bench >&2
