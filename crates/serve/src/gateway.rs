@@ -21,7 +21,7 @@ use motif_contract::Problem;
 
 use crate::revision::Refused;
 use crate::runtime;
-use crate::serving::Serving;
+use crate::serving::{Routed, Serving};
 
 /// How many times a request is routed again when the revision it was sent to retires
 /// while it waits (a redeploy or traffic change at that moment).
@@ -66,7 +66,7 @@ async fn handle(State(serving): State<Arc<Serving>>, mut request: Request) -> Re
     runtime::forwarded(request.headers_mut(), client, host.as_deref());
 
     for _ in 0..REROUTES {
-        let Some((name, tag)) = resolve(&serving, &label) else {
+        let Some((routed, tag)) = resolve(&serving, &label) else {
             return problem(
                 &Problem::not_found(format!(
                     "no function `{label}` is deployed here; `motif list` shows those that are"
@@ -74,17 +74,14 @@ async fn handle(State(serving): State<Arc<Serving>>, mut request: Request) -> Re
                 None,
             );
         };
-        let Some(routed) = serving.routed(&name) else {
-            continue;
-        };
         let revision_name = match &tag {
-            Some(tag) => routed.route.tagged(tag).map(str::to_owned),
-            None => Some(routed.route.pick(fastrand::u32(0..100)).to_owned()),
+            Some(tag) => routed.route.tagged(tag),
+            None => Some(routed.route.pick(fastrand::u32(0..100))),
         };
         let Some(revision_name) = revision_name else {
             continue;
         };
-        let revision = match routed.revision(&revision_name) {
+        let revision = match routed.revision(revision_name) {
             Ok(revision) => revision,
             Err(why) => return problem(&Problem::unavailable(why), Some(1)),
         };
@@ -100,17 +97,17 @@ async fn handle(State(serving): State<Arc<Serving>>, mut request: Request) -> Re
     )
 }
 
-/// The function (and tag) a host label or path segment names: `NAME`, or `TAG-NAME`
-/// for a tag of function `NAME`.
-fn resolve(serving: &Serving, label: &str) -> Option<(String, Option<String>)> {
-    if serving.routed(label).is_some() {
-        return Some((label.to_owned(), None));
+/// The route (and tag) a host label or path segment names: function `NAME`, or
+/// `TAG-NAME` for a tag of function `NAME`.
+fn resolve(serving: &Serving, label: &str) -> Option<(Arc<Routed>, Option<String>)> {
+    if let Some(routed) = serving.routed(label) {
+        return Some((routed, None));
     }
     label.match_indices('-').find_map(|(i, _)| {
         let (tag, name) = (&label[..i], &label[i + 1..]);
         let routed = serving.routed(name)?;
         routed.route.tagged(tag)?;
-        Some((name.to_owned(), Some(tag.to_owned())))
+        Some((routed, Some(tag.to_owned())))
     })
 }
 
