@@ -1,4 +1,5 @@
-//! Compiling a Function to Knative: one Service, and one Trigger per subscription.
+//! Compiling a Function to Knative: one Service, one Trigger per subscription and one
+//! PingSource per source.
 //!
 //! Pure functions of the Function alone, so that `motif render`, `motif deploy --cluster`,
 //! the controller and the tests produce the same objects. Nothing in a revision template
@@ -17,9 +18,11 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::Resource;
 
 use crate::knative::{
-    DeliverySpec, Destination, KReference, KnativeService, RevisionSpec, RevisionTemplate,
-    ServiceSpec, TemplateMeta, TrafficTarget, Trigger, TriggerSpec,
+    DeliverySpec, Destination, KReference, KnativeService, PingSource, PingSourceSpec,
+    RevisionSpec, RevisionTemplate, ServiceSpec, TemplateMeta, TrafficTarget, Trigger,
+    TriggerSpec,
 };
+use crate::source::{self, Source};
 use crate::spec::{Function, FunctionSpec, ResourceList, Visibility};
 use crate::subscription::{self, Subscription};
 use crate::validate::{Invalid, validate};
@@ -47,6 +50,8 @@ pub struct Compiled {
     pub service: KnativeService,
     /// One Trigger per subscription, in the spec's order.
     pub triggers: Vec<Trigger>,
+    /// One PingSource per source, in the spec's order, its sink the source's broker.
+    pub ping_sources: Vec<PingSource>,
 }
 
 /// Why a Function does not compile.
@@ -158,7 +163,35 @@ pub fn compile(function: &Function) -> Result<Compiled, CompileError> {
             }
         })
         .collect();
-    Ok(Compiled { service, triggers })
+
+    let names = source::source_names(&name, &spec.sources);
+    let mut ping_sources = Vec::with_capacity(spec.sources.len());
+    let mut problems = Vec::new();
+    for (i, (source, source_name)) in spec.sources.iter().zip(names).enumerate() {
+        let mut meta = child_meta(function, &source_name, BTreeMap::new());
+        meta.labels
+            .get_or_insert_default()
+            .insert(FUNCTION_LABEL.into(), name.clone());
+        match ping_source_spec(source) {
+            Ok(spec) => ping_sources.push(PingSource {
+                metadata: meta,
+                spec,
+                status: None,
+            }),
+            Err(message) => problems.push(Invalid {
+                field: format!("sources[{i}].timezone"),
+                message,
+            }),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(CompileError::Invalid { name, problems });
+    }
+    Ok(Compiled {
+        service,
+        triggers,
+        ping_sources,
+    })
 }
 
 /// A child's metadata: its name, the Function's namespace, labels (with
@@ -308,5 +341,45 @@ fn trigger_spec(function: &str, sub: &Subscription) -> TriggerSpec {
         filters: sub.filters.clone(),
         subscriber: service_ref(function),
         delivery,
+    }
+}
+
+/// A source's PingSource spec: the schedule, its time zone as Knative names it, the data
+/// and its content type (resolved here, so the cluster sends what `motif serve` does),
+/// and the broker as the sink.
+fn ping_source_spec(source: &Source) -> Result<PingSourceSpec, String> {
+    let timezone = source.timezone.as_deref().map(knative_timezone).transpose()?;
+    Ok(PingSourceSpec {
+        schedule: source.schedule.clone(),
+        timezone,
+        content_type: source.data_content_type(),
+        data: source.data.clone(),
+        data_base64: source.data_base64.clone(),
+        sink: Destination {
+            reference: Some(KReference {
+                api_version: "eventing.knative.dev/v1".into(),
+                kind: "Broker".into(),
+                name: source.broker.clone(),
+            }),
+            uri: None,
+        },
+    })
+}
+
+/// A validated time zone (`UTC` or `±HH:MM`) as the IANA name Knative's PingSource
+/// takes. A whole-hour offset has one in the `Etc` area, whose signs are POSIX's,
+/// inverted: `+02:00` is `Etc/GMT-2`. Other offsets have no zone of their own.
+fn knative_timezone(timezone: &str) -> Result<String, String> {
+    let offset = crate::cron::parse_timezone(timezone)?;
+    let (hours, minutes, _) = offset.as_hms();
+    match (hours, minutes) {
+        (0, 0) => Ok("UTC".into()),
+        (h, 0) if h > 0 => Ok(format!("Etc/GMT-{h}")),
+        (h, 0) => Ok(format!("Etc/GMT+{}", -h)),
+        _ => Err(format!(
+            "`{timezone}` is not a whole number of hours: Knative's PingSource takes an IANA \
+             time zone, and only whole-hour offsets have one (`Etc/GMT-2` is `+02:00`); on a \
+             cluster, use a whole-hour offset or `UTC`"
+        )),
     }
 }

@@ -1,5 +1,6 @@
-//! The Knative objects a Function compiles to: `serving.knative.dev/v1` Service and
-//! `eventing.knative.dev/v1` Trigger, with the fields motif writes and reads.
+//! The Knative objects a Function compiles to: `serving.knative.dev/v1` Service,
+//! `eventing.knative.dev/v1` Trigger and `sources.knative.dev/v1` PingSource, with the
+//! fields motif writes and reads.
 //!
 //! Knative installs their CRDs; these types only give them Rust shapes (no schema of
 //! their own), so that a controller can apply and watch them with typed `Api`s.
@@ -156,9 +157,9 @@ pub struct Destination {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KReference {
-    /// `serving.knative.dev/v1`.
+    /// `serving.knative.dev/v1`, `eventing.knative.dev/v1`.
     pub api_version: String,
-    /// `Service`.
+    /// `Service`, `Broker`.
     pub kind: String,
     /// The object's name.
     pub name: String,
@@ -198,6 +199,52 @@ pub struct TriggerStatus {
     /// The subscriber's resolved URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscriber_uri: Option<String>,
+}
+
+/// A Knative PingSource: an event sent to a sink on a cron schedule.
+#[derive(CustomResource, Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[kube(
+    group = "sources.knative.dev",
+    version = "v1",
+    kind = "PingSource",
+    namespaced,
+    status = "PingSourceStatus",
+    derive = "PartialEq",
+    schema = "disabled"
+)]
+#[serde(rename_all = "camelCase")]
+pub struct PingSourceSpec {
+    /// Five cron fields or a descriptor (`@hourly`).
+    pub schedule: String,
+    /// An IANA time zone the schedule is read in [default: the cluster's, normally UTC].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    /// The media type of the data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// The event's data, as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+    /// The event's data, binary, in base64.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_base64: Option<String>,
+    /// Where the events go: a Broker.
+    pub sink: Destination,
+}
+
+/// What Knative reports on a PingSource.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PingSourceStatus {
+    /// The generation the status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// `Ready`, `SinkProvided`, `Deployed`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// The sink's resolved URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sink_uri: Option<String>,
 }
 
 /// `Ready`'s condition, if reported.

@@ -17,15 +17,21 @@
 //! [[subscriptions]]
 //! filters = [{ prefix = { type = "com.example.order." } }]
 //! delivery = { retry = 3, backoffPolicy = "exponential", backoffDelay = "PT0.5S" }
+//!
+//! [[sources]]
+//! schedule = "*/5 * * * *"
+//! data = '{"hello": "world"}'
 //! ```
 //!
 //! Nothing here does I/O beyond reading and writing that one file: the compiler is pure,
 //! so the CLI, the controller and the tests produce the same objects.
 
 mod compile;
+pub mod cron;
 pub mod duration;
 mod file;
 pub mod knative;
+mod source;
 mod spec;
 mod status;
 mod subscription;
@@ -35,6 +41,7 @@ pub use compile::{
     CONTAINER_NAME, CompileError, Compiled, FUNCTION_LABEL, LIVE_PATH, PORT, READY_PATH, compile,
 };
 pub use file::{FILE_NAME, FileError, FunctionFile};
+pub use source::{Source, source_names};
 pub use spec::{
     Artifact, Build, DEFAULT_TIMEOUT_SECONDS, EnvFrom, Function, FunctionSpec, Kind, Language,
     ResourceList, Resources, Scale, TemplateOrigin, TrafficTarget, Visibility,

@@ -8,6 +8,7 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::source::Source;
 use crate::status::FunctionStatus;
 use crate::subscription::Subscription;
 
@@ -85,6 +86,9 @@ pub struct FunctionSpec {
     /// The events the function is called with: one Knative Trigger each.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub subscriptions: Vec<Subscription>,
+    /// Events the function's ping sources put into a broker on a schedule.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<Source>,
 }
 
 /// The request timeout when a spec sets none, in seconds (Knative's default).

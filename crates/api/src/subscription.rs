@@ -32,6 +32,10 @@ pub struct Subscription {
     /// Retries, backoff and where undeliverable events go.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery: Option<Delivery>,
+    /// How many events of this subscription are delivered at once under `motif serve`
+    /// [default: 100]. Knative's brokers choose their own; this is not compiled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u32>,
 }
 
 fn default_broker() -> String {
@@ -159,7 +163,8 @@ pub fn trigger_names(function: &str, subscriptions: &[Subscription]) -> Vec<Stri
         .collect()
 }
 
-fn shorten(name: String) -> String {
+/// A name cut to 63 characters (a DNS label's most), ending with a hash of the whole.
+pub(crate) fn shorten(name: String) -> String {
     const MAX: usize = 63;
     if name.len() <= MAX {
         return name;
@@ -183,6 +188,7 @@ mod tests {
             filter: None,
             filters: vec![],
             delivery: None,
+            concurrency: None,
         }
     }
 

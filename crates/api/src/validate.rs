@@ -2,7 +2,9 @@
 
 use std::fmt;
 
+use crate::cron::{Schedule, parse_timezone};
 use crate::duration::parse_iso8601;
+use crate::source::{Source, source_names};
 use crate::spec::FunctionSpec;
 use crate::subscription::{Filter, Subscription, trigger_names};
 
@@ -115,6 +117,11 @@ fn validate_filter(field: &str, filter: &Filter, fail: &mut Fail<'_>) {
         Filter::Cesql(expression) => {
             if expression.trim().is_empty() {
                 fail(field, "the CESQL expression is empty".into());
+            } else if let Err(err) = motif_cesql::parse(expression) {
+                fail(
+                    field,
+                    format!("`{expression}` is not a valid CESQL expression: {err}"),
+                );
             }
         }
     }
@@ -128,6 +135,12 @@ fn validate_subscription(field: &str, sub: &Subscription, fail: &mut Fail<'_>) {
     }
     if let Err(message) = validate_name(&sub.broker) {
         fail(&format!("{field}.broker"), message);
+    }
+    if sub.concurrency == Some(0) {
+        fail(
+            &format!("{field}.concurrency"),
+            "must be at least 1 (events delivered at once)".into(),
+        );
     }
     for key in sub.filter.iter().flat_map(|f| f.attributes.keys()) {
         if !attribute_name_ok(key) {
@@ -182,6 +195,41 @@ fn validate_subscription(field: &str, sub: &Subscription, fail: &mut Fail<'_>) {
                 &sink_field,
                 "set exactly one of `function` and `uri`".into(),
             ),
+        }
+    }
+}
+
+fn validate_source(field: &str, source: &Source, fail: &mut Fail<'_>) {
+    if let Some(name) = &source.name
+        && let Err(message) = validate_name(name)
+    {
+        fail(&format!("{field}.name"), message);
+    }
+    if let Err(message) = validate_name(&source.broker) {
+        fail(&format!("{field}.broker"), message);
+    }
+    if let Err(message) = Schedule::parse(&source.schedule) {
+        fail(&format!("{field}.schedule"), message);
+    }
+    if let Some(Err(message)) = source.timezone.as_deref().map(parse_timezone) {
+        fail(&format!("{field}.timezone"), message);
+    }
+    if source.data.is_some() && source.data_base64.is_some() {
+        fail(field, "set at most one of `data` and `dataBase64`".into());
+    } else if let Err(message) = source.data_bytes() {
+        fail(&format!("{field}.dataBase64"), message);
+    }
+    if let Some(content_type) = &source.content_type {
+        // A CloudEvent's `datacontenttype` must be ASCII; `type/subtype` at least.
+        let ok = content_type
+            .split_once('/')
+            .is_some_and(|(ty, sub)| !ty.is_empty() && !sub.is_empty())
+            && content_type.bytes().all(|b| b.is_ascii_graphic() || b == b' ');
+        if !ok {
+            fail(
+                &format!("{field}.contentType"),
+                format!("`{content_type}` is not a media type (`type/subtype`)"),
+            );
         }
     }
 }
@@ -284,6 +332,18 @@ pub fn validate(name: &str, spec: &FunctionSpec) -> Vec<Invalid> {
             );
         }
     }
+    for (i, source) in spec.sources.iter().enumerate() {
+        validate_source(&format!("sources[{i}]"), source, &mut fail);
+    }
+    let names = source_names(name, &spec.sources);
+    for (i, source) in names.iter().enumerate() {
+        if names[..i].contains(source) {
+            fail(
+                &format!("sources[{i}].name"),
+                format!("another source is already called `{source}`"),
+            );
+        }
+    }
     problems
 }
 
@@ -357,5 +417,23 @@ mod tests {
         ] {
             assert!(validate_name(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_cesql_filter_must_parse() {
+        let mut problems = Vec::new();
+        let mut fail = |field: &str, message: String| problems.push((field.to_owned(), message));
+        let field = "subscriptions[0].filters[1]";
+        validate_filter(field, &Filter::Cesql("type = 'a' AND".into()), &mut fail);
+        validate_filter(field, &Filter::Cesql("type LIKE 'a%'".into()), &mut fail);
+        assert_eq!(
+            problems,
+            [(
+                field.to_owned(),
+                "`type = 'a' AND` is not a valid CESQL expression: expected an expression, \
+                 found the end of the expression at column 15"
+                    .to_owned()
+            )]
+        );
     }
 }

@@ -28,6 +28,10 @@ fn yaml(compiled: &Compiled) -> String {
         out.push_str("---\n");
         out.push_str(&to_yaml(trigger));
     }
+    for ping in &compiled.ping_sources {
+        out.push_str("---\n");
+        out.push_str(&to_yaml(ping));
+    }
     out
 }
 
@@ -121,6 +125,57 @@ image = "{IMAGE}"
         "subscriptions",
         &function(&toml, Some("shop"), Some("uid-1")),
     );
+}
+
+#[test]
+fn sources_become_ping_sources_into_their_brokers() {
+    let toml = format!(
+        r#"
+name = "clock"
+language = "rust"
+kind = "cloudevent"
+
+[[sources]]
+schedule = "*/1 * * * *"
+data = '{{"hello": "world"}}'
+
+[[sources]]
+name = "nightly"
+broker = "batch"
+schedule = "@daily"
+timezone = "+02:00"
+data = "run the batch"
+
+[[sources]]
+schedule = "30 9 * * MON-FRI"
+timezone = "-05:00"
+dataBase64 = "AAEC/w=="
+contentType = "application/x-ticks"
+
+[[sources]]
+schedule = "0 0 1 1 *"
+timezone = "UTC"
+
+[artifact]
+image = "{IMAGE}"
+"#
+    );
+    snapshot("sources", &function(&toml, Some("ops"), Some("uid-2")));
+}
+
+/// Knative's PingSource takes IANA zones: a fixed offset that is not a whole number of
+/// hours has none, so it runs under `motif serve` but is refused for a cluster.
+#[test]
+fn a_half_hour_offset_does_not_compile_for_a_cluster() {
+    let toml = format!(
+        "name = \"india\"\nlanguage = \"rust\"\n[[sources]]\nschedule = \"@hourly\"\n\
+         timezone = \"+05:30\"\n[artifact]\nimage = \"{IMAGE}\"\n"
+    );
+    let err = compile(&function(&toml, None, None)).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, CompileError::Invalid { .. }), "{text}");
+    assert!(text.contains("`sources[0].timezone`"), "{text}");
+    assert!(text.contains("whole number of hours"), "{text}");
 }
 
 #[test]
@@ -222,6 +277,48 @@ fn invalid_functions_are_refused_before_the_cluster() {
         (
             "[[subscriptions]]\nbroker = \"Not A Broker\"",
             "subscriptions[0].broker",
+        ),
+        ("[[sources]]\ndata = \"x\"", "missing field `schedule`"),
+        (
+            "[[sources]]\nschedule = \"@hourly\"\ncron = \"x\"",
+            "unknown field `cron`",
+        ),
+        (
+            "[[sources]]\nschedule = \"61 * * * *\"",
+            "`sources[0].schedule`: minute: `61` is out of range",
+        ),
+        (
+            "[[sources]]\nschedule = \"* * *\"",
+            "`sources[0].schedule`: `* * *` has 3 fields",
+        ),
+        (
+            "[[sources]]\nschedule = \"@hourly\"\ntimezone = \"Europe/Berlin\"",
+            "no time zone database",
+        ),
+        (
+            "[[sources]]\nschedule = \"@hourly\"\ndata = \"a\"\ndataBase64 = \"YQ==\"",
+            "`sources[0]`: set at most one of `data` and `dataBase64`",
+        ),
+        (
+            "[[sources]]\nschedule = \"@hourly\"\ndataBase64 = \"not base64\"",
+            "`sources[0].dataBase64`",
+        ),
+        (
+            "[[sources]]\nschedule = \"@hourly\"\ndata = \"a\"\ncontentType = \"json\"",
+            "`sources[0].contentType`",
+        ),
+        (
+            "[[sources]]\nschedule = \"@hourly\"\nname = \"Tick\"",
+            "`sources[0].name`",
+        ),
+        (
+            "[[sources]]\nschedule = \"@hourly\"\nbroker = \"my_broker\"",
+            "`sources[0].broker`",
+        ),
+        (
+            "[[sources]]\nschedule = \"@hourly\"\nname = \"ping-1\"\n\
+             [[sources]]\nschedule = \"@daily\"",
+            "`sources[1].name`: another source is already called `bad-ping-1`",
         ),
     ];
     for (extra, expected) in cases {

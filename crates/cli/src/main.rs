@@ -81,6 +81,13 @@ enum Command {
     Logs(local::logs::LogsArgs),
     /// Split a function's traffic between its revisions on motif serve, and tag them.
     Traffic(local::traffic::TrafficArgs),
+    /// Publish events to motif serve's broker, follow it, show its triggers.
+    #[command(subcommand)]
+    Events(local::events::EventsCommand),
+    /// Subscribe a function of motif serve to a broker's events (a trigger).
+    Subscribe(local::subscribe::SubscribeArgs),
+    /// Remove a subscription made by `motif subscribe`.
+    Unsubscribe(local::subscribe::UnsubscribeArgs),
     /// Manage motif on a Kubernetes cluster.
     #[command(subcommand)]
     System(cluster::system::SystemCommand),
@@ -147,6 +154,9 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Deploy(args) => deploy::deploy(args, format).await,
         Command::Logs(args) => local::logs::logs(args).await,
         Command::Traffic(args) => local::traffic::traffic(args, format).await,
+        Command::Events(command) => local::events::command(command, format).await,
+        Command::Subscribe(args) => local::subscribe::subscribe(args, format).await,
+        Command::Unsubscribe(args) => local::subscribe::unsubscribe(args).await,
         Command::List(args) => cluster::list::list(args, format).await,
         Command::Describe(args) => cluster::describe::describe(args, format).await,
         Command::Delete(args) => cluster::delete::delete(args, format).await,

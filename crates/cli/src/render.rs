@@ -1,5 +1,6 @@
 //! `motif render`: a function's Kubernetes objects, offline: the Function resource, then
-//! the Knative Service and Triggers it compiles to (what the controller will make of it).
+//! the Knative Service, Triggers and PingSources it compiles to (what the controller will
+//! make of it).
 //!
 //! For GitOps and for review: `motif render | kubectl apply -f -` applies the Function
 //! (the Knative objects beside it are what the controller keeps in place).
@@ -12,7 +13,8 @@ use serde_json::{Value, json};
 use crate::error::CliError;
 use crate::output::Format;
 
-/// Print a function's Kubernetes objects: the Function, its Knative Service and Triggers.
+/// Print a function's Kubernetes objects: the Function, its Knative Service, Triggers and
+/// PingSources.
 ///
 /// Nothing is sent anywhere. The objects are multi-document YAML (`---` between them);
 /// with `-o json` or `-o yaml`, one `v1` `List` of them. The function must have an
@@ -46,10 +48,11 @@ impl Rendered {
         Ok(Rendered { function, compiled })
     }
 
-    /// The Function, the Service, then the Triggers, as JSON objects.
+    /// The Function, the Service, the Triggers, then the PingSources, as JSON objects.
     pub fn objects(&self) -> Vec<Value> {
         let mut objects = vec![value(&self.function), value(&self.compiled.service)];
         objects.extend(self.compiled.triggers.iter().map(value));
+        objects.extend(self.compiled.ping_sources.iter().map(value));
         objects
     }
 }

@@ -11,6 +11,11 @@
 //! | `DELETE /v1/functions/NAME`            | delete                                      |
 //! | `PUT /v1/functions/NAME/traffic`       | set the route ([`TrafficRequest`] → `Route`) |
 //! | `GET /v1/functions/NAME/logs?tail=N&follow=true` | log lines as JSON lines            |
+//! | `GET /v1/functions/NAME/subscriptions` | those `motif subscribe` added               |
+//! | `PUT /v1/functions/NAME/subscriptions/SUB` | add or replace one (a `Subscription`)   |
+//! | `DELETE /v1/functions/NAME/subscriptions/SUB` | remove one                           |
+//! | `GET /v1/events/triggers`              | every trigger's progress ([`TriggerStatus`]) |
+//! | `GET /v1/events/tail?broker=B&from=N&last=N` | the broker's events as JSON lines ([`TailLine`]) |
 //!
 //! Errors are problem+json: 401 without the token, 404 for an unknown function, 422 for
 //! an invalid spec or split and a revision that did not start (with its `logs`).
@@ -27,8 +32,9 @@ use axum::routing::{get, put};
 use bytes::Bytes;
 use http::StatusCode;
 use http::header::{self, HeaderValue};
-use motif_api::{FunctionSpec, TrafficTarget};
+use motif_api::{FunctionSpec, Subscription, TrafficTarget};
 use motif_contract::Problem;
+use motif_events::TriggerStatus;
 use serde::{Deserialize, Serialize};
 
 use crate::artifact::Source;
@@ -76,6 +82,13 @@ pub fn router(serving: Arc<Serving>, token: String) -> Router {
         )
         .route("/v1/functions/{name}/traffic", put(traffic))
         .route("/v1/functions/{name}/logs", get(logs))
+        .route("/v1/functions/{name}/subscriptions", get(subscriptions))
+        .route(
+            "/v1/functions/{name}/subscriptions/{subscription}",
+            put(subscribe).delete(unsubscribe),
+        )
+        .route("/v1/events/triggers", get(triggers))
+        .route("/v1/events/tail", get(tail))
         .layer(middleware::from_fn(move |request: Request, next: Next| {
             let token = token.clone();
             async move { authorize(&token, request, next).await }
@@ -223,6 +236,104 @@ async fn logs(
         rx.recv().await.map(|item| (item, rx))
     });
     Ok(([(header::CONTENT_TYPE, ndjson)], Body::from_stream(stream)).into_response())
+}
+
+async fn subscriptions(
+    State(serving): State<Arc<Serving>>,
+    Path(name): Path<String>,
+) -> Result<Json<Vec<Subscription>>, AdminError> {
+    if serving.describe(&name)?.is_none() {
+        return Err(not_found(name));
+    }
+    Ok(Json(serving.subscriptions(&name)?))
+}
+
+async fn subscribe(
+    State(serving): State<Arc<Serving>>,
+    Path((name, subscription)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<StatusCode, AdminError> {
+    let mut request: Subscription = serde_json::from_slice(&body).map_err(|e| {
+        AdminError(problem(
+            &Problem::bad_request(format!("invalid subscription: {e}")),
+            None,
+        ))
+    })?;
+    request.name = Some(subscription);
+    let replaced = serving.subscribe(&name, request).await?;
+    Ok(if replaced {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    })
+}
+
+async fn unsubscribe(
+    State(serving): State<Arc<Serving>>,
+    Path((name, subscription)): Path<(String, String)>,
+) -> Result<StatusCode, AdminError> {
+    serving.unsubscribe(&name, &subscription).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn triggers(State(serving): State<Arc<Serving>>) -> Json<Vec<TriggerStatus>> {
+    Json(serving.broker().triggers())
+}
+
+#[derive(Debug, Deserialize)]
+struct TailQuery {
+    broker: Option<String>,
+    from: Option<u64>,
+    last: Option<u64>,
+}
+
+/// One line of `GET /v1/events/tail`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TailLine {
+    /// The event's offset in the broker's log.
+    pub offset: u64,
+    /// The broker it was published to.
+    pub broker: String,
+    /// The event in the CloudEvents JSON format.
+    pub event: Box<serde_json::value::RawValue>,
+}
+
+async fn tail(State(serving): State<Arc<Serving>>, Query(query): Query<TailQuery>) -> Response {
+    let broker = serving.broker();
+    let from = query
+        .from
+        .or_else(|| query.last.map(|n| broker.head().saturating_sub(n)));
+    let mut tail = broker.tail(query.broker, from);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(64);
+    tokio::spawn(async move {
+        while let Some(tailed) = tail.next().await {
+            // The event is JSON already: the line is written around it, not re-parsed.
+            let mut text = format!(
+                "{{\"offset\":{},\"broker\":{},\"event\":",
+                tailed.offset,
+                serde_json::Value::from(tailed.broker),
+            )
+            .into_bytes();
+            text.extend(motif_contract::json::to_vec(&tailed.event));
+            text.extend(b"}\n");
+            if tx.send(Ok(Bytes::from(text))).await.is_err() {
+                return;
+            }
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    let ndjson = HeaderValue::from_static("application/x-ndjson");
+    ([(header::CONTENT_TYPE, ndjson)], Body::from_stream(stream)).into_response()
+}
+
+fn not_found(name: String) -> AdminError {
+    AdminError::from(ServeError::Store(StoreError::NotFound {
+        kind: "function",
+        name,
+    }))
 }
 
 /// An error of the admin API, as problem+json.

@@ -5,6 +5,9 @@
 //! Then the route picks a revision (by tag, or by the traffic split) and the revision
 //! serves it ([`crate::revision`]).
 //!
+//! The host `broker.DOMAIN` (or the path `/broker/`) is the broker's ingress instead:
+//! `/` for the `default` broker, `/NAME` for another ([`crate::events`]).
+//!
 //! Every answer of the gateway's own is problem+json: 404 for an unknown function, 502
 //! when the instance failed the request, 503 when no instance had room in time.
 
@@ -20,8 +23,8 @@ use http::{StatusCode, Uri};
 use motif_contract::Problem;
 
 use crate::revision::Refused;
-use crate::runtime;
 use crate::serving::{Routed, Serving};
+use crate::{events, runtime};
 
 /// How many times a request is routed again when the revision it was sent to retires
 /// while it waits (a redeploy or traffic change at that moment).
@@ -63,10 +66,18 @@ async fn handle(State(serving): State<Arc<Serving>>, mut request: Request) -> Re
         let stripped = strip_segment(request.uri(), &label);
         *request.uri_mut() = stripped;
     }
+    if label == events::BROKER_HOST {
+        return events::ingress(&serving, request).await;
+    }
     runtime::forwarded(request.headers_mut(), client, host.as_deref());
+    route(&serving, &label, request).await
+}
 
+/// Serves `request` (its URI already the function's own path) by the function or tag
+/// that `label` names: the gateway's road, and the broker's to its subscribers.
+pub(crate) async fn route(serving: &Serving, label: &str, mut request: Request) -> Response {
     for _ in 0..REROUTES {
-        let Some((routed, tag)) = resolve(&serving, &label) else {
+        let Some((routed, tag)) = resolve(serving, label) else {
             return problem(
                 &Problem::not_found(format!(
                     "no function `{label}` is deployed here; `motif list` shows those that are"

@@ -19,6 +19,9 @@
 //! - `oci`: one instance of a revision as a container: an OCI image unpacked by `umoci`
 //!   and run by `runc` on this machine's network (as root), a process instance of `runc`.
 //! - [`logs`]: each function's log, for `motif logs`.
+//! - `events`: the broker of [`motif_events`] on the gateway (`broker.localhost`), its
+//!   deliveries through the gateway's routes, the triggers and ping sources of every
+//!   function.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
@@ -34,6 +37,7 @@
 pub mod admin;
 pub mod artifact;
 pub mod autoscale;
+mod events;
 pub mod gateway;
 pub mod instance;
 mod loaded;

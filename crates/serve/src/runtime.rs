@@ -60,6 +60,11 @@ impl Host {
         }
     }
 
+    /// The pooled HTTP client (for the broker's deliveries to URLs too).
+    pub(crate) fn client(&self) -> &Client<HttpConnector, Body> {
+        &self.client
+    }
+
     /// The engine, made on first use: a server that runs no wasm reserves no pool.
     fn engine(&self) -> Result<WasmEngine, String> {
         self.wasm

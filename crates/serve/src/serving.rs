@@ -17,12 +17,15 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
-use motif_api::{FunctionSpec, TrafficTarget};
+use motif_api::{FunctionSpec, Subscription, TrafficTarget};
+use motif_events::log::LogOptions;
+use motif_events::{Broker, Target, TriggerStatus};
 use motif_wasm::EngineSettings;
 use serde::{Deserialize, Serialize};
 
 use crate::artifact::{ArtifactError, Artifacts, Source};
 use crate::autoscale;
+use crate::events::{BROKER_HOST, GatewayDispatch, Pings};
 use crate::logs::FunctionLog;
 use crate::revision::{Revision, RevisionStatus};
 use crate::runtime::{Host, Instance, Launch};
@@ -52,6 +55,9 @@ pub enum ServeError {
         /// Its last lines of output.
         logs: Vec<String>,
     },
+    /// The broker's log could not be opened.
+    #[error("cannot open the event log")]
+    Events(#[from] motif_events::log::LogError),
     /// The state directory could not be prepared.
     #[error("cannot use the state directory `{path}`")]
     StateDir {
@@ -95,6 +101,8 @@ pub struct FunctionView {
     pub tag_urls: Vec<(String, String)>,
     /// Its running revisions.
     pub running: Vec<RevisionStatus>,
+    /// The triggers that deliver events to it.
+    pub triggers: Vec<TriggerStatus>,
 }
 
 /// One function's reachable revisions, as the gateway sees them.
@@ -130,6 +138,10 @@ pub struct Serving {
     /// Deploys, traffic changes and deletes, one at a time.
     changes: tokio::sync::Mutex<()>,
     gateway: OnceLock<SocketAddr>,
+    broker: OnceLock<Arc<Broker>>,
+    pings: Pings,
+    /// Trigger and ping source changes, one at a time (each reads the store whole).
+    events_sync: tokio::sync::Mutex<()>,
 }
 
 impl Serving {
@@ -161,16 +173,59 @@ impl Serving {
             logs: Mutex::default(),
             changes: tokio::sync::Mutex::new(()),
             gateway: OnceLock::new(),
+            broker: OnceLock::new(),
+            pings: Pings::default(),
+            events_sync: tokio::sync::Mutex::new(()),
         });
+        let dispatch = Arc::new(GatewayDispatch {
+            serving: Arc::downgrade(&serving),
+        });
+        let options = LogOptions {
+            fsync: serving.settings.event_fsync,
+            ..LogOptions::default()
+        };
+        let broker = Broker::open(&dir.join("events"), options, dispatch)?;
+        let _ = serving.broker.set(broker);
         for record in serving.store.list()? {
             serving.reconcile(&record.name, None)?;
         }
+        // Triggers resume at their cursors, whenever they start: nothing published in
+        // the meantime is missed.
+        let starting = serving.clone();
+        tokio::spawn(async move {
+            if let Err(e) = starting.reconcile_events().await {
+                tracing::error!("cannot start the triggers: {e}");
+            }
+        });
         Ok(serving)
     }
 
     /// The settings it runs with.
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The broker.
+    pub fn broker(&self) -> &Arc<Broker> {
+        self.broker
+            .get()
+            .expect("the broker is opened with the serving layer")
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub(crate) fn host(&self) -> &Host {
+        &self.host
+    }
+
+    pub(crate) fn pings(&self) -> &Pings {
+        &self.pings
+    }
+
+    pub(crate) fn events_sync(&self) -> &tokio::sync::Mutex<()> {
+        &self.events_sync
     }
 
     /// Notes where the gateway listens, for the URLs it reports.
@@ -201,7 +256,16 @@ impl Serving {
         source: &Source,
         tag: Option<&str>,
     ) -> Result<Deployment, ServeError> {
-        let problems = motif_api::validate_function(name, spec);
+        let mut problems = motif_api::validate_function(name, spec);
+        if name == BROKER_HOST {
+            problems.push(motif_api::Invalid {
+                field: "name".into(),
+                message: format!(
+                    "`{BROKER_HOST}` is the broker's address here ({BROKER_HOST}.localhost); \
+                     choose another name"
+                ),
+            });
+        }
         if !problems.is_empty() {
             return Err(ServeError::Invalid(
                 problems.iter().map(ToString::to_string).collect(),
@@ -241,6 +305,7 @@ impl Serving {
         }
         let initial = initial.filter(|(revision, ..)| *revision == deployed.revision);
         let route = self.reconcile(name, initial.map(|(_, i, after)| (i, after)))?;
+        self.reconcile_events().await?;
         self.log(name).push(
             &deployed.revision,
             if deployed.created {
@@ -288,7 +353,54 @@ impl Serving {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(name);
-        Ok(())
+        self.reconcile_events().await
+    }
+
+    /// Adds `subscription` (named) to `name` beside its spec's, replacing one of the
+    /// same name; `true` if it replaced one.
+    pub async fn subscribe(
+        &self,
+        name: &str,
+        subscription: Subscription,
+    ) -> Result<bool, ServeError> {
+        let _change = self.changes.lock().await;
+        let record = self.store.get(name)?.ok_or_else(|| {
+            ServeError::Store(StoreError::NotFound {
+                kind: "function",
+                name: name.to_owned(),
+            })
+        })?;
+        // Checked as a subscription of the function's spec would be.
+        let spec = FunctionSpec {
+            subscriptions: vec![subscription.clone()],
+            ..record.latest.spec
+        };
+        let problems = motif_api::validate_function(name, &spec);
+        if subscription.name.is_none() {
+            return Err(ServeError::Invalid(vec![
+                "`name`: a subscription added on its own needs a name".into(),
+            ]));
+        }
+        if !problems.is_empty() {
+            return Err(ServeError::Invalid(
+                problems.iter().map(ToString::to_string).collect(),
+            ));
+        }
+        let replaced = self.store.subscribe(name, &subscription)?;
+        self.reconcile_events().await?;
+        Ok(replaced)
+    }
+
+    /// Removes the subscription `subscription` that `motif subscribe` added to `name`.
+    pub async fn unsubscribe(&self, name: &str, subscription: &str) -> Result<(), ServeError> {
+        let _change = self.changes.lock().await;
+        self.store.unsubscribe(name, subscription)?;
+        self.reconcile_events().await
+    }
+
+    /// The subscriptions `motif subscribe` added to `name`.
+    pub fn subscriptions(&self, name: &str) -> Result<Vec<Subscription>, ServeError> {
+        Ok(self.store.subscriptions(name)?)
     }
 
     /// Every function.
@@ -315,10 +427,18 @@ impl Serving {
             .filter_map(|t| t.tag.as_ref())
             .map(|tag| (tag.clone(), self.url(&format!("{tag}-{}", record.name))))
             .collect();
+        let subscriber = Target::Function(record.name.clone()).to_string();
+        let triggers = self
+            .broker()
+            .triggers()
+            .into_iter()
+            .filter(|t| t.subscriber == subscriber)
+            .collect();
         FunctionView {
             url: self.url(&record.name),
             tag_urls,
             running,
+            triggers,
             record,
         }
     }
@@ -332,8 +452,11 @@ impl Serving {
             .cloned()
     }
 
-    /// Stops every revision, draining their instances.
+    /// Stops the ping sources and the triggers (what they had in flight is delivered
+    /// again at the next start), then every revision, draining their instances.
     pub async fn shutdown(&self) {
+        self.pings.stop();
+        self.broker().shutdown().await;
         let all: Vec<_> = self
             .routes
             .write()

@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use motif_events::log::Fsync;
+
 use crate::autoscale;
 
 /// The settings of one `motif serve`. The defaults are Knative's where Knative has one.
@@ -42,6 +44,9 @@ pub struct Settings {
     /// How many stopped wasm functions stay loaded in memory [default: 64], so that a
     /// revision that scaled to zero starts again without reading the compile cache.
     pub wasm_keep_loaded: usize,
+    /// When the broker's accepted events reach the disk [default: `always`: each is
+    /// fsynced, in groups, before its 202].
+    pub event_fsync: Fsync,
 }
 
 impl Settings {
@@ -61,6 +66,7 @@ impl Settings {
             domain: "localhost".into(),
             wasm_instances: 1000,
             wasm_keep_loaded: 64,
+            event_fsync: Fsync::Always,
         }
     }
 }

@@ -46,6 +46,7 @@ mod error;
 mod file;
 mod record;
 mod route;
+mod subscriptions;
 mod tables;
 
 pub use error::StoreError;
@@ -56,8 +57,8 @@ use error::{db, not_found};
 use record::FunctionRow;
 use route::{all_to_latest, validate_tag, validate_targets};
 use tables::{
-    FUNCTIONS, REVISIONS, all_revisions, decode, encode, read_row, record, revision_exists,
-    revision_name, split_revision,
+    FUNCTIONS, REVISIONS, SUBSCRIPTIONS, all_revisions, decode, encode, read_row, record,
+    revision_exists, revision_name, split_revision,
 };
 
 /// The store of `motif serve`: one database file. Cheap to share by reference between
@@ -274,7 +275,7 @@ impl Store {
         decode(revision, json.value())
     }
 
-    /// Deletes the function `name`, its revisions and its route.
+    /// Deletes the function `name`, its revisions, its route and its subscriptions.
     pub fn delete(&self, name: &str) -> Result<(), StoreError> {
         let txn = self.db.begin_write().map_err(db)?;
         {
@@ -285,6 +286,10 @@ impl Store {
             }
             revisions
                 .retain_in((name, 0)..=(name, u32::MAX), |_, _| false)
+                .map_err(db)?;
+            let mut subscriptions = txn.open_table(SUBSCRIPTIONS).map_err(db)?;
+            subscriptions
+                .retain_in((name, "")..=(name, "\u{10ffff}"), |_, _| false)
                 .map_err(db)?;
         }
         txn.commit().map_err(db)?;

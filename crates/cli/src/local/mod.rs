@@ -1,6 +1,6 @@
 //! The commands that work on `motif serve`, the serving layer of this machine: `motif
 //! serve` itself, and `deploy`, `list`, `describe`, `delete`, `logs` and `traffic`
-//! without `--cluster`.
+//! without `--cluster`, `events` and `subscribe`.
 //!
 //! They find the server through its state directory (`--state-dir`, `MOTIF_STATE_DIR`,
 //! else `$XDG_STATE_HOME/motif/serve`, else `~/.local/state/motif/serve`): its
@@ -8,8 +8,10 @@
 //! bearer token. No server running exits 5; a function that is not there exits 6.
 
 pub mod deploy;
+pub mod events;
 pub mod logs;
 pub mod serve;
+pub mod subscribe;
 pub mod traffic;
 pub mod view;
 
@@ -132,7 +134,7 @@ impl Admin {
 
 /// A problem+json answer as an error: 404 a missing function (exit 6), 422 bad input
 /// (exit 3), the rest exit 1. A revision that did not start shows its last output.
-async fn problem_error(response: reqwest::Response) -> CliError {
+pub(crate) async fn problem_error(response: reqwest::Response) -> CliError {
     let status = response.status();
     let body: serde_json::Value = response.json().await.unwrap_or_default();
     let detail = body["detail"]

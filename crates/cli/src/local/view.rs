@@ -116,6 +116,19 @@ pub async fn describe(name: &str, state: &StateArgs, format: Format) -> Result<(
                 );
             }
         }
+        for trigger in function["triggers"].as_array().into_iter().flatten() {
+            let _ = writeln!(
+                out,
+                "Trigger {} (broker {}): {} delivered, {} retries, {} dead-lettered, {} dropped, lag {}",
+                text(&trigger["name"]),
+                text(&trigger["broker"]),
+                trigger["delivered"],
+                trigger["retries"],
+                trigger["deadLettered"],
+                trigger["dropped"],
+                trigger["lag"],
+            );
+        }
     });
     Ok(())
 }

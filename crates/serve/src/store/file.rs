@@ -7,7 +7,7 @@ use redb::{Database, DatabaseError, ReadableTable, StorageError, TableHandle};
 
 use super::StoreError;
 use super::error::db;
-use super::tables::{FORMAT, FUNCTIONS, META, REVISIONS};
+use super::tables::{FORMAT, FUNCTIONS, META, REVISIONS, SUBSCRIPTIONS};
 
 /// Opens or creates the database at `path` (`0600` when created: it describes what
 /// runs), checked and ready for the store's tables.
@@ -38,7 +38,12 @@ fn check_format(database: &Database, path: &Path) -> Result<(), StoreError> {
         reason,
     };
     let txn = database.begin_write().map_err(db)?;
-    let ours = [FUNCTIONS.name(), REVISIONS.name(), META.name()];
+    let ours = [
+        FUNCTIONS.name(),
+        REVISIONS.name(),
+        SUBSCRIPTIONS.name(),
+        META.name(),
+    ];
     let foreign: Vec<String> = txn
         .list_tables()
         .map_err(db)?
@@ -70,6 +75,8 @@ fn check_format(database: &Database, path: &Path) -> Result<(), StoreError> {
         txn.open_table(FUNCTIONS)
             .map_err(|error| not_a_store(error.to_string()))?;
         txn.open_table(REVISIONS)
+            .map_err(|error| not_a_store(error.to_string()))?;
+        txn.open_table(SUBSCRIPTIONS)
             .map_err(|error| not_a_store(error.to_string()))?;
     }
     txn.commit().map_err(db)

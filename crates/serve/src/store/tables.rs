@@ -13,6 +13,11 @@ pub(super) const FUNCTIONS: TableDefinition<&str, &str> = TableDefinition::new("
 /// (function name, revision number) -> [`Revision`] as JSON: one function's revisions
 /// are one key range, in order.
 pub(super) const REVISIONS: TableDefinition<(&str, u32), &str> = TableDefinition::new("revisions");
+/// (function name, subscription name) -> [`motif_api::Subscription`] as JSON: the
+/// subscriptions `motif subscribe` added (those of a function's spec are in its
+/// revisions).
+pub(super) const SUBSCRIPTIONS: TableDefinition<(&str, &str), &str> =
+    TableDefinition::new("subscriptions");
 /// `format` -> the store's format version, to refuse files this code cannot read.
 pub(super) const META: TableDefinition<&str, u64> = TableDefinition::new("motif-serve-meta");
 /// The format this code writes; bumped when a record changes incompatibly.
