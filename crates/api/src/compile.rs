@@ -19,8 +19,7 @@ use kube::Resource;
 
 use crate::knative::{
     DeliverySpec, Destination, KReference, KnativeService, PingSource, PingSourceSpec,
-    RevisionSpec, RevisionTemplate, ServiceSpec, TemplateMeta, TrafficTarget, Trigger,
-    TriggerSpec,
+    RevisionSpec, RevisionTemplate, ServiceSpec, TemplateMeta, TrafficTarget, Trigger, TriggerSpec,
 };
 use crate::source::{self, Source};
 use crate::spec::{Function, FunctionSpec, ResourceList, Visibility};
@@ -348,7 +347,11 @@ fn trigger_spec(function: &str, sub: &Subscription) -> TriggerSpec {
 /// and its content type (resolved here, so the cluster sends what `motif serve` does),
 /// and the broker as the sink.
 fn ping_source_spec(source: &Source) -> Result<PingSourceSpec, String> {
-    let timezone = source.timezone.as_deref().map(knative_timezone).transpose()?;
+    let timezone = source
+        .timezone
+        .as_deref()
+        .map(knative_timezone)
+        .transpose()?;
     Ok(PingSourceSpec {
         schedule: source.schedule.clone(),
         timezone,

@@ -224,7 +224,9 @@ fn validate_source(field: &str, source: &Source, fail: &mut Fail<'_>) {
         let ok = content_type
             .split_once('/')
             .is_some_and(|(ty, sub)| !ty.is_empty() && !sub.is_empty())
-            && content_type.bytes().all(|b| b.is_ascii_graphic() || b == b' ');
+            && content_type
+                .bytes()
+                .all(|b| b.is_ascii_graphic() || b == b' ');
         if !ok {
             fail(
                 &format!("{field}.contentType"),

@@ -8,7 +8,6 @@ mod common;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -16,27 +15,8 @@ use motif_test_support::http;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-fn invoker() -> &'static Path {
-    static INVOKER: OnceLock<PathBuf> = OnceLock::new();
-    INVOKER.get_or_init(|| motif_test_support::motif_invoker().expect("motif-invoker builds"))
-}
-
 fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("cli-serve")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// `motif` in `dir` with the server's state directory and the workspace's invoker.
-fn motif_at(dir: &Path, args: &[&str]) -> std::process::Output {
-    motif_command(dir, args)
-        .env("MOTIF_STATE_DIR", dir.join("state"))
-        .env("MOTIF_INVOKER_BIN", invoker())
-        .output()
-        .unwrap()
+    scratch_dir("cli-serve", name)
 }
 
 /// `motif serve` as a child process, until it is ready.

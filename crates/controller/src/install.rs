@@ -48,6 +48,11 @@ pub fn rules() -> Value {
             "resources": ["triggers"],
             "verbs": ["list", "watch", "create", "patch", "delete"],
         },
+        {
+            "apiGroups": ["sources.knative.dev"],
+            "resources": ["pingsources"],
+            "verbs": ["list", "watch", "create", "patch", "delete"],
+        },
     ])
 }
 

@@ -18,7 +18,7 @@ use kube::api::ListParams;
 use kube::runtime::{Controller, watcher};
 use kube::{Api, Client, Resource};
 use motif_api::Function;
-use motif_api::knative::{KnativeService, Trigger};
+use motif_api::knative::{KnativeService, PingSource, Trigger};
 
 pub use reconcile::ReconcileError;
 
@@ -72,6 +72,8 @@ impl Error {
 pub struct Installed {
     /// Knative Eventing's Trigger CRD.
     pub eventing: bool,
+    /// Knative Eventing's PingSource CRD.
+    pub sources: bool,
 }
 
 /// Whether the resource `K` is served: a 404 on listing it means its CRD is missing.
@@ -133,7 +135,16 @@ pub async fn preflight(client: &Client, namespace: Option<&str>) -> Result<Insta
              Functions with subscriptions will not be ready"
         );
     }
-    Ok(Installed { eventing })
+    let sources = served(api::<PingSource>(client, namespace))
+        .await
+        .map_err(kube("list Knative PingSources"))?;
+    if !sources {
+        tracing::warn!(
+            "Knative Eventing's PingSource CRD (pingsources.sources.knative.dev) is not \
+             installed: Functions with ping sources will not be ready"
+        );
+    }
+    Ok(Installed { eventing, sources })
 }
 
 /// Runs the controller until `shutdown` completes (or, by default, until SIGTERM or
@@ -154,9 +165,12 @@ pub async fn run(
     let mut controller = Controller::new(api::<Function>(&client, namespace), config.clone())
         .owns(api::<KnativeService>(&client, namespace), config.clone());
     if installed.eventing {
-        controller = controller.owns(api::<Trigger>(&client, namespace), config);
+        controller = controller.owns(api::<Trigger>(&client, namespace), config.clone());
     }
-    let context = Arc::new(reconcile::Context::new(client, installed.eventing));
+    if installed.sources {
+        controller = controller.owns(api::<PingSource>(&client, namespace), config);
+    }
+    let context = Arc::new(reconcile::Context::new(client, installed));
     controller
         .graceful_shutdown_on(shutdown)
         .run(reconcile::reconcile, reconcile::error_policy, context)

@@ -1,5 +1,5 @@
-//! One reconcile of one Function: compile it, apply its children, delete the Triggers it
-//! no longer wants, and write what its children report back as its status.
+//! One reconcile of one Function: compile it, apply its children, delete the Triggers and
+//! PingSources it no longer wants, and write what its children report back as its status.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -8,7 +8,7 @@ use std::time::Duration;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::{Api, Client, Resource, ResourceExt};
-use motif_api::knative::{KnativeService, Trigger};
+use motif_api::knative::{KnativeService, PingSource, Trigger};
 use motif_api::{CompileError, FUNCTION_LABEL, Function, FunctionStatus, compile};
 use serde_json::json;
 use time::OffsetDateTime;
@@ -28,15 +28,18 @@ pub(crate) struct Context {
     pub(crate) client: Client,
     /// Whether Knative Eventing's Trigger CRD is installed.
     pub(crate) eventing: bool,
+    /// Whether Knative Eventing's PingSource CRD is installed.
+    pub(crate) sources: bool,
     /// Consecutive failures per Function (`namespace/name`), for the backoff.
     failures: Mutex<HashMap<String, u32>>,
 }
 
 impl Context {
-    pub(crate) fn new(client: Client, eventing: bool) -> Context {
+    pub(crate) fn new(client: Client, installed: crate::Installed) -> Context {
         Context {
             client,
-            eventing,
+            eventing: installed.eventing,
+            sources: installed.sources,
             failures: Mutex::default(),
         }
     }
@@ -173,11 +176,44 @@ pub(crate) async fn reconcile(
                 }
             }
         }
-        prune_triggers(&api, &function, &compiled.triggers).await?;
+        prune(&api, &function, &compiled.triggers, "Trigger").await?;
     } else if !compiled.triggers.is_empty() {
         unavailable = Some((
             "EventingNotInstalled",
             "the Function subscribes to events, but Knative Eventing's Trigger CRD is not \
+             installed on the cluster"
+                .to_owned(),
+        ));
+    }
+
+    if ctx.sources {
+        let api: Api<PingSource> = Api::namespaced(ctx.client.clone(), &namespace);
+        for source in &compiled.ping_sources {
+            let source_name = source.name_any();
+            if let Err(source) = api.patch(&source_name, &apply, &Patch::Apply(source)).await {
+                let message = format!(
+                    "applying PingSource `{source_name}`: {}",
+                    api_message(&source)
+                );
+                let status = status::failed(
+                    &function,
+                    TRIGGERS_READY,
+                    "PingSourceApplyFailed",
+                    message,
+                    &now(),
+                );
+                write_status(&functions, &function, status).await?;
+                return Err(ReconcileError::Kube {
+                    what: format!("apply PingSource {namespace}/{source_name}"),
+                    source,
+                });
+            }
+        }
+        prune(&api, &function, &compiled.ping_sources, "PingSource").await?;
+    } else if !compiled.ping_sources.is_empty() && unavailable.is_none() {
+        unavailable = Some((
+            "SourcesNotInstalled",
+            "the Function has ping sources, but Knative Eventing's PingSource CRD is not \
              installed on the cluster"
                 .to_owned(),
         ));
@@ -189,39 +225,44 @@ pub(crate) async fn reconcile(
     Ok(Action::requeue(RESYNC))
 }
 
-/// Deletes the Triggers this Function owns that it no longer subscribes with.
-async fn prune_triggers(
-    api: &Api<Trigger>,
+/// Deletes the children of kind `K` (Triggers, PingSources) this Function owns that it
+/// no longer wants.
+async fn prune<K>(
+    api: &Api<K>,
     function: &Function,
-    wanted: &[Trigger],
-) -> Result<(), ReconcileError> {
+    wanted: &[K],
+    kind: &str,
+) -> Result<(), ReconcileError>
+where
+    K: Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
     let name = function.name_any();
     let selector = format!("{FUNCTION_LABEL}={name}");
     let existing = api
         .list(&ListParams::default().labels(&selector))
         .await
         .map_err(|source| ReconcileError::Kube {
-            what: format!("list the Triggers of {}", key(function)),
+            what: format!("list the {kind}s of {}", key(function)),
             source,
         })?;
     let uid = function.uid();
-    for trigger in existing {
-        let owned = trigger
+    for child in existing {
+        let owned = child
             .owner_references()
             .iter()
             .any(|o| Some(&o.uid) == uid.as_ref() && o.controller == Some(true));
-        let kept = wanted.iter().any(|w| w.name_any() == trigger.name_any());
+        let kept = wanted.iter().any(|w| w.name_any() == child.name_any());
         if owned && !kept {
-            tracing::info!(function = %key(function), trigger = %trigger.name_any(), "deleting a Trigger no longer subscribed");
+            tracing::info!(function = %key(function), child = %child.name_any(), "deleting a {kind} no longer wanted");
             match api
-                .delete(&trigger.name_any(), &DeleteParams::default())
+                .delete(&child.name_any(), &DeleteParams::default())
                 .await
             {
                 Ok(_) => {}
                 Err(kube::Error::Api(status)) if status.code == 404 => {}
                 Err(source) => {
                     return Err(ReconcileError::Kube {
-                        what: format!("delete Trigger {}", trigger.name_any()),
+                        what: format!("delete {kind} {}", child.name_any()),
                         source,
                     });
                 }

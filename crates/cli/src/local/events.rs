@@ -1,15 +1,13 @@
 //! `motif events send|tail|triggers`: publish CloudEvents to a broker, watch what a
 //! broker takes in, and see how far each trigger has got.
 
-use std::io::Write;
-
 use motif_contract::Event;
 use motif_contract::http as binding;
 use motif_events::TriggerStatus;
 use reqwest::{Method, StatusCode};
 
 use crate::error::{CliError, Kind};
-use crate::local::{Admin, StateArgs, problem_error};
+use crate::local::{Admin, StateArgs, print_json_lines, problem_error};
 use crate::output::{Format, status};
 
 /// Events: publish to a broker of motif serve, follow one, show its triggers.
@@ -206,42 +204,14 @@ async fn tail(args: TailArgs, format: Format) -> Result<(), CliError> {
     if let Some(broker) = &args.broker {
         path.push_str(&format!("&broker={broker}"));
     }
-    let mut response = admin.send(Method::GET, &path, None::<&()>).await?;
-    let mut pending = Vec::new();
-    let mut printed = 0;
-    let stdout = std::io::stdout();
-    loop {
-        if args.count.is_some_and(|n| printed >= n) {
-            return Ok(());
-        }
-        let chunk = tokio::select! {
-            chunk = response.chunk() => chunk.map_err(|e| CliError::new(Kind::Network, e))?,
-            () = crate::run::shutdown() => return Ok(()),
-        };
-        let Some(chunk) = chunk else {
-            return Ok(());
-        };
-        pending.extend_from_slice(&chunk);
-        while let Some(end) = pending.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = pending.drain(..=end).collect();
-            if args.count.is_some_and(|n| printed >= n) {
-                return Ok(());
-            }
-            let Ok(line) = serde_json::from_slice::<serde_json::Value>(&line) else {
-                continue;
-            };
-            printed += 1;
-            let text = match format {
-                Format::Text => text_line(&line),
-                _ => line.to_string(),
-            };
-            let mut out = stdout.lock();
-            // A closed pipe (`| head`) ends the command quietly.
-            if writeln!(out, "{text}").is_err() || out.flush().is_err() {
-                return Ok(());
-            }
-        }
-    }
+    let response = admin.send(Method::GET, &path, None::<&()>).await?;
+    print_json_lines(response, args.count, |line: serde_json::Value| {
+        Some(match format {
+            Format::Text => text_line(&line),
+            _ => line.to_string(),
+        })
+    })
+    .await
 }
 
 /// `OFFSET BROKER TYPE SOURCE ID DATA`, the data cut to one short line.

@@ -1,12 +1,10 @@
 //! `motif logs NAME [-f]`: what a function's instances wrote, and what motif serve did
 //! with its revisions.
 
-use std::io::Write;
-
 use reqwest::Method;
 
-use crate::error::{CliError, Kind};
-use crate::local::{Admin, StateArgs};
+use crate::error::CliError;
+use crate::local::{Admin, StateArgs, print_json_lines};
 
 /// Print a function's logs from motif serve: its instances' output (each line prefixed
 /// with REVISION/INSTANCE) and the server's lines about its revisions (starts, failures,
@@ -32,28 +30,9 @@ pub async fn logs(args: LogsArgs) -> Result<(), CliError> {
         "/v1/functions/{}/logs?tail={}&follow={}",
         args.name, args.tail, args.follow
     );
-    let mut response = admin.send(Method::GET, &path, None::<&()>).await?;
-    let mut pending = Vec::new();
-    let stdout = std::io::stdout();
-    loop {
-        let chunk = tokio::select! {
-            chunk = response.chunk() => chunk.map_err(|e| CliError::new(Kind::Network, e))?,
-            () = crate::run::shutdown() => return Ok(()),
-        };
-        let Some(chunk) = chunk else {
-            return Ok(());
-        };
-        pending.extend_from_slice(&chunk);
-        while let Some(end) = pending.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = pending.drain(..=end).collect();
-            if let Ok(line) = serde_json::from_slice::<motif_serve::logs::LogLine>(&line) {
-                let mut out = stdout.lock();
-                // A closed pipe (`| head`) ends the command quietly.
-                if writeln!(out, "[{}] {}", line.source, line.text).is_err() || out.flush().is_err()
-                {
-                    return Ok(());
-                }
-            }
-        }
-    }
+    let response = admin.send(Method::GET, &path, None::<&()>).await?;
+    print_json_lines(response, None, |line: motif_serve::logs::LogLine| {
+        Some(format!("[{}] {}", line.source, line.text))
+    })
+    .await
 }

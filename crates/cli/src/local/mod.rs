@@ -132,6 +132,47 @@ impl Admin {
     }
 }
 
+/// Prints each JSON line of a streamed answer as `print` renders it (`None` skips a
+/// line), until the stream ends, `print` has printed `limit` lines, Ctrl-C, or stdout
+/// closes (`| head`: a quiet end).
+pub(crate) async fn print_json_lines<T: DeserializeOwned>(
+    mut response: reqwest::Response,
+    limit: Option<u64>,
+    mut print: impl FnMut(T) -> Option<String>,
+) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut pending = Vec::new();
+    let mut printed = 0;
+    let stdout = std::io::stdout();
+    loop {
+        if limit.is_some_and(|n| printed >= n) {
+            return Ok(());
+        }
+        let chunk = tokio::select! {
+            chunk = response.chunk() => chunk.map_err(|e| CliError::new(Kind::Network, e))?,
+            () = crate::run::shutdown() => return Ok(()),
+        };
+        let Some(chunk) = chunk else {
+            return Ok(());
+        };
+        pending.extend_from_slice(&chunk);
+        while let Some(end) = pending.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = pending.drain(..=end).collect();
+            if limit.is_some_and(|n| printed >= n) {
+                return Ok(());
+            }
+            let Some(text) = serde_json::from_slice::<T>(&line).ok().and_then(&mut print) else {
+                continue;
+            };
+            printed += 1;
+            let mut out = stdout.lock();
+            if writeln!(out, "{text}").is_err() || out.flush().is_err() {
+                return Ok(());
+            }
+        }
+    }
+}
+
 /// A problem+json answer as an error: 404 a missing function (exit 6), 422 bad input
 /// (exit 3), the rest exit 1. A revision that did not start shows its last output.
 pub(crate) async fn problem_error(response: reqwest::Response) -> CliError {

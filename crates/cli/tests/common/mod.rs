@@ -92,3 +92,29 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
+
+/// The workspace's `motif-invoker`, built once per test binary.
+pub fn invoker() -> &'static Path {
+    static INVOKER: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    INVOKER.get_or_init(|| motif_test_support::motif_invoker().expect("motif-invoker builds"))
+}
+
+/// `name` under `group` in the target's scratch space, emptied.
+pub fn scratch_dir(group: &str, name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(group)
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `motif` in `dir` with the server state directory `dir/state` and the workspace's
+/// invoker.
+pub fn motif_at(dir: &Path, args: &[&str]) -> Output {
+    motif_command(dir, args)
+        .env("MOTIF_STATE_DIR", dir.join("state"))
+        .env("MOTIF_INVOKER_BIN", invoker())
+        .output()
+        .unwrap()
+}
