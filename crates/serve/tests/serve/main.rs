@@ -2,6 +2,7 @@
 //! instances of the real `motif-invoker`, wasm instances of a real component.
 
 mod common;
+mod events;
 mod parity;
 mod reliability;
 mod routing;
