@@ -84,7 +84,8 @@ enum Command {
     /// Publish events to motif serve's broker, follow it, show its triggers.
     #[command(subcommand)]
     Events(local::events::EventsCommand),
-    /// Subscribe a function of motif serve to a broker's events (a trigger).
+    /// Subscribe a function of motif serve (or with --cluster a Function) to a broker's
+    /// events (a trigger).
     Subscribe(local::subscribe::SubscribeArgs),
     /// Remove a subscription made by `motif subscribe`.
     Unsubscribe(local::subscribe::UnsubscribeArgs),
@@ -156,7 +157,7 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Traffic(args) => local::traffic::traffic(args, format).await,
         Command::Events(command) => local::events::command(command, format).await,
         Command::Subscribe(args) => local::subscribe::subscribe(args, format).await,
-        Command::Unsubscribe(args) => local::subscribe::unsubscribe(args).await,
+        Command::Unsubscribe(args) => local::subscribe::unsubscribe(args, format).await,
         Command::List(args) => cluster::list::list(args, format).await,
         Command::Describe(args) => cluster::describe::describe(args, format).await,
         Command::Delete(args) => cluster::delete::delete(args, format).await,

@@ -682,3 +682,91 @@ async fn deploy_fails_fast_with_the_reason_when_knative_says_not_ready() {
     assert!(stdout(&out).is_empty(), "{}", stdout(&out));
     insta::assert_snapshot!("deploy_failed", stderr(&out).replace(&ns, "[NAMESPACE]"));
 }
+
+#[tokio::test]
+async fn subscribe_and_unsubscribe_change_the_functions_subscriptions() {
+    let Some((cluster, ns)) = namespace_with_motif("subscribe").await else {
+        return;
+    };
+    let dir = function_dir("hello", SUBSCRIPTION);
+    ok(&motif_on(
+        cluster,
+        dir.path(),
+        &["deploy", "--cluster", "--no-wait", "--namespace", &ns],
+    ));
+    let subscribe = |extra: &[&str]| {
+        let mut args = vec!["subscribe", "hello", "--cluster", "--namespace", &ns];
+        args.extend_from_slice(extra);
+        motif_on(cluster, dir.path(), &args)
+    };
+    let out = subscribe(&[
+        "--name",
+        "large",
+        "--filter",
+        "type=order.created",
+        "--cesql",
+        "amount > 100",
+        "--dead-letter",
+        "audit",
+    ]);
+    ok(&out);
+    assert!(
+        stderr(&out).contains(&format!("subscribed Function {ns}/hello as hello-large")),
+        "{}",
+        stderr(&out)
+    );
+    let function = &functions(cluster, &ns).await[0];
+    assert_eq!(function.spec.subscriptions.len(), 2);
+    let added = &function.spec.subscriptions[1];
+    assert_eq!(added.name.as_deref(), Some("large"));
+    assert_eq!(added.filters.len(), 2);
+    let sink = added.delivery.as_ref().unwrap().dead_letter_sink.as_ref();
+    assert_eq!(sink.unwrap().function.as_deref(), Some("audit"));
+
+    // Invalid: refused before anything is written.
+    let bad = subscribe(&["--name", "bad", "--cesql", "amount >"]);
+    assert_eq!(bad.status.code(), Some(3), "{}", stderr(&bad));
+    assert_eq!(functions(cluster, &ns).await[0].spec.subscriptions.len(), 2);
+    let missing = motif_on(
+        cluster,
+        dir.path(),
+        &[
+            "subscribe",
+            "nope",
+            "--cluster",
+            "--namespace",
+            &ns,
+            "--name",
+            "x",
+        ],
+    );
+    assert_eq!(missing.status.code(), Some(6), "{}", stderr(&missing));
+
+    let out = motif_on(
+        cluster,
+        dir.path(),
+        &[
+            "unsubscribe",
+            "hello",
+            "hello-large",
+            "--cluster",
+            "--namespace",
+            &ns,
+        ],
+    );
+    ok(&out);
+    assert_eq!(functions(cluster, &ns).await[0].spec.subscriptions.len(), 1);
+    let again = motif_on(
+        cluster,
+        dir.path(),
+        &[
+            "unsubscribe",
+            "hello",
+            "large",
+            "--cluster",
+            "--namespace",
+            &ns,
+        ],
+    );
+    assert_eq!(again.status.code(), Some(6), "{}", stderr(&again));
+}

@@ -9,6 +9,7 @@ use motif_api::{
 };
 use reqwest::Method;
 
+use crate::cluster::{Target, TargetArgs};
 use crate::error::CliError;
 use crate::local::{Admin, StateArgs};
 use crate::output::{Format, status};
@@ -18,7 +19,10 @@ use crate::output::{Format, status};
 /// `--filter NAME=VALUE` alone is Knative's attribute filter (exact matches; an empty
 /// VALUE matches any value of a present attribute). With `--prefix`, `--suffix` or
 /// `--cesql`, every filter given must pass (Knative's `filters`). The subscription is
-/// kept by motif serve until `motif unsubscribe` or the function's deletion.
+/// kept by motif serve until `motif unsubscribe` or the function's deletion. With
+/// `--cluster` it is added to the Function's `spec.subscriptions` on the cluster (its
+/// Trigger is FUNCTION-NAME); a later `motif deploy --cluster` sets the subscriptions of
+/// the `motif.toml` again.
 ///
 /// Example: motif subscribe audit --filter type=order.created --cesql "amount > 100"
 #[derive(Debug, clap::Args)]
@@ -63,6 +67,8 @@ pub struct SubscribeArgs {
     #[arg(long)]
     concurrency: Option<u32>,
     #[command(flatten)]
+    target: TargetArgs,
+    #[command(flatten)]
     state: StateArgs,
 }
 
@@ -75,6 +81,8 @@ pub struct UnsubscribeArgs {
     /// FUNCTION-NAME).
     name: String,
     #[command(flatten)]
+    target: TargetArgs,
+    #[command(flatten)]
     state: StateArgs,
 }
 
@@ -86,6 +94,15 @@ pub async fn subscribe(args: SubscribeArgs, format: Format) -> Result<(), CliErr
         None => derived_name(&subscription),
     };
     subscription.name = Some(name.clone());
+    if args.target.cluster {
+        return on_cluster(
+            &args.target,
+            &args.function,
+            Change::Add(subscription),
+            format,
+        )
+        .await;
+    }
     let admin = Admin::connect(&args.state)?;
     let response = admin
         .send(
@@ -113,12 +130,16 @@ pub async fn subscribe(args: SubscribeArgs, format: Format) -> Result<(), CliErr
 }
 
 /// Runs `motif unsubscribe`.
-pub async fn unsubscribe(args: UnsubscribeArgs) -> Result<(), CliError> {
-    let admin = Admin::connect(&args.state)?;
+pub async fn unsubscribe(args: UnsubscribeArgs, format: Format) -> Result<(), CliError> {
     let name = args
         .name
         .strip_prefix(&format!("{}-", args.function))
         .unwrap_or(&args.name);
+    if args.target.cluster {
+        let change = Change::Remove(name.to_owned());
+        return on_cluster(&args.target, &args.function, change, format).await;
+    }
+    let admin = Admin::connect(&args.state)?;
     admin
         .send(
             Method::DELETE,
@@ -127,6 +148,74 @@ pub async fn unsubscribe(args: UnsubscribeArgs) -> Result<(), CliError> {
         )
         .await?;
     status(format!("unsubscribed `{}` ({name})", args.function));
+    Ok(())
+}
+
+enum Change {
+    Add(Subscription),
+    Remove(String),
+}
+
+/// Adds a subscription to, or removes one from, the Function's spec on the cluster:
+/// read, change, checked as `motif deploy` would, replaced (a concurrent change makes
+/// the replace fail with a conflict rather than be lost).
+async fn on_cluster(
+    target: &TargetArgs,
+    function: &str,
+    change: Change,
+    format: Format,
+) -> Result<(), CliError> {
+    let target = Target::connect(target).await?;
+    let api = target.functions();
+    let mut current = api
+        .get(function)
+        .await
+        .map_err(|e| target.fail_function(e, function, "reading"))?;
+    let subscriptions = &mut current.spec.subscriptions;
+    let message = match change {
+        Change::Add(subscription) => {
+            let name = subscription.name.clone();
+            subscriptions.retain(|s| s.name != name);
+            subscriptions.push(subscription);
+            format!(
+                "subscribed Function {}/{function} as {function}-{}",
+                target.namespace,
+                name.unwrap_or_default()
+            )
+        }
+        Change::Remove(name) => {
+            let before = subscriptions.len();
+            subscriptions.retain(|s| s.name.as_deref() != Some(name.as_str()));
+            if subscriptions.len() == before {
+                return Err(CliError::new(
+                    crate::error::Kind::Function,
+                    anyhow::anyhow!("the Function `{function}` has no subscription `{name}`"),
+                )
+                .hint(format!(
+                    "`motif describe {function} --cluster` shows its Triggers"
+                )));
+            }
+            format!(
+                "unsubscribed Function {}/{function} ({name})",
+                target.namespace
+            )
+        }
+    };
+    let problems = motif_api::validate_function(function, &current.spec);
+    if !problems.is_empty() {
+        let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        return Err(CliError::input(list.join("; ")));
+    }
+    let replaced = api
+        .replace(function, &kube::api::PostParams::default(), &current)
+        .await
+        .map_err(|e| target.fail_function(e, function, "updating"))?;
+    status(message);
+    format.print(&replaced.spec.subscriptions, |out| {
+        for s in &replaced.spec.subscriptions {
+            let _ = writeln!(out, "{}", s.name.as_deref().unwrap_or("-"));
+        }
+    });
     Ok(())
 }
 
