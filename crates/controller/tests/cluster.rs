@@ -550,3 +550,34 @@ async fn the_controller_account_may_do_only_what_the_controller_does() {
         "list Secrets",
     );
 }
+
+#[tokio::test]
+async fn ping_sources_without_their_crd_leave_the_function_not_ready() {
+    let Some(cluster) = cluster() else { return };
+    let admin = cluster.client().await;
+    install(&admin).await;
+    let ns = cluster.namespace("sources").await;
+    let _controller = start_controller(cluster, &ns).await;
+    let functions: Api<Function> = Api::namespaced(admin.clone(), &ns);
+    let services: Api<KnativeService> = Api::namespaced(admin, &ns);
+
+    // The test cluster has Knative Serving's and Eventing's Broker and Trigger CRDs,
+    // not the PingSource's: the Function says so rather than looking ready.
+    let f = function(&format!(
+        "name = \"ticker\"\nlanguage = \"js\"\nkind = \"cloudevent\"\n[artifact]\nimage = \"{IMAGE}\"\n\
+         [[sources]]\nschedule = \"*/5 * * * *\"\ndata = '{{\"tick\": true}}'\n"
+    ));
+    apply_function(&functions, &f).await;
+    eventually("the Service", || async {
+        services.get_opt("ticker").await.unwrap()
+    })
+    .await;
+    set_service_ready(&services, "ticker", "True", "Ready", "").await;
+    let (status, _, message) = eventually("Ready with the sources' reason", || async {
+        ready_of(&functions.get("ticker").await.unwrap())
+            .filter(|(_, reason, _)| reason.as_deref() == Some("SourcesNotInstalled"))
+    })
+    .await;
+    assert_eq!(status, "False");
+    assert!(message.unwrap().contains("PingSource"));
+}
