@@ -177,8 +177,8 @@ pub fn compile(function: &Function) -> Result<Compiled, CompileError> {
                 spec,
                 status: None,
             }),
-            Err(message) => problems.push(Invalid {
-                field: format!("sources[{i}].timezone"),
+            Err((field, message)) => problems.push(Invalid {
+                field: format!("sources[{i}].{field}"),
                 message,
             }),
         }
@@ -346,12 +346,23 @@ fn trigger_spec(function: &str, sub: &Subscription) -> TriggerSpec {
 /// A source's PingSource spec: the schedule, its time zone as Knative names it, the data
 /// and its content type (resolved here, so the cluster sends what `motif serve` does),
 /// and the broker as the sink.
-fn ping_source_spec(source: &Source) -> Result<PingSourceSpec, String> {
+fn ping_source_spec(source: &Source) -> Result<PingSourceSpec, (&'static str, String)> {
+    if weekday_seven(&source.schedule) {
+        return Err((
+            "schedule",
+            format!(
+                "`{}` names Sunday as day 7: Knative's PingSource reads days of the week \
+                 0-6; write 0 (or SUN) for Sunday",
+                source.schedule
+            ),
+        ));
+    }
     let timezone = source
         .timezone
         .as_deref()
         .map(knative_timezone)
-        .transpose()?;
+        .transpose()
+        .map_err(|message| ("timezone", message))?;
     Ok(PingSourceSpec {
         schedule: source.schedule.clone(),
         timezone,
@@ -367,6 +378,20 @@ fn ping_source_spec(source: &Source) -> Result<PingSourceSpec, String> {
             uri: None,
         },
     })
+}
+
+/// Whether a five-field schedule's day of week names `7` (a value or a range's bound),
+/// which motif (as Vixie cron) reads as Sunday and Knative's parser refuses.
+fn weekday_seven(schedule: &str) -> bool {
+    let fields: Vec<&str> = schedule.split_whitespace().collect();
+    let [.., day_of_week] = fields.as_slice() else {
+        return false;
+    };
+    fields.len() == 5
+        && day_of_week.split(',').any(|part| {
+            let range = part.split('/').next().unwrap_or("");
+            range.split('-').any(|bound| bound == "7")
+        })
 }
 
 /// A validated time zone (`UTC` or `±HH:MM`) as the IANA name Knative's PingSource

@@ -32,8 +32,8 @@
 //!   restricted; Vixie cron would count it as `*`.
 //! - Ranges do not wrap: `FRI-SUN` is an error, `5-7` is what it means.
 //! - Day of week `7` (Sunday, as in Vixie cron) is accepted here, but robfig/cron and
-//!   so Knative's PingSource take only `0`-`6`: a schedule for a cluster says `0` or
-//!   `SUN`.
+//!   so Knative's PingSource take only `0`-`6`: compiling for a cluster refuses it
+//!   ([`crate::compile()`]), so write `0` or `SUN`.
 //! - Time zones are fixed offsets: this crate has no time zone database, so a schedule
 //!   in `+01:00` does not follow daylight saving time. Every local minute exists exactly
 //!   once, so no tick is skipped or doubled.

@@ -178,6 +178,33 @@ fn a_half_hour_offset_does_not_compile_for_a_cluster() {
     assert!(text.contains("whole number of hours"), "{text}");
 }
 
+/// motif reads day of week 7 as Sunday (as Vixie cron does); Knative's parser takes 0-6
+/// only, so such a schedule is refused for a cluster, where 0 and `*/7` are not.
+#[test]
+fn day_of_week_seven_does_not_compile_for_a_cluster() {
+    let source = |schedule: &str| {
+        let toml = format!(
+            "name = \"weekly\"\nlanguage = \"rust\"\n[[sources]]\nschedule = \"{schedule}\"\n\
+             [artifact]\nimage = \"{IMAGE}\"\n"
+        );
+        compile(&function(&toml, None, None))
+    };
+    for schedule in ["0 0 * * 7", "0 0 * * 5-7", "0 0 * * 1,7", "0 0 * * 7/2"] {
+        let text = source(schedule).unwrap_err().to_string();
+        assert!(text.contains("`sources[0].schedule`"), "{text}");
+        assert!(text.contains("0-6"), "{text}");
+    }
+    for schedule in [
+        "0 0 * * 0",
+        "0 0 * * */7",
+        "7 7 7 7 *",
+        "0 0 * * SUN",
+        "@weekly",
+    ] {
+        assert!(source(schedule).is_ok(), "{schedule}");
+    }
+}
+
 #[test]
 fn compiling_twice_gives_the_same_objects() {
     let toml = format!(
