@@ -406,15 +406,23 @@ impl Serving {
     /// Every function.
     pub fn list(&self) -> Result<Vec<FunctionView>, ServeError> {
         let records = self.store.list()?;
-        Ok(records.into_iter().map(|r| self.view(r)).collect())
+        // Every trigger's status once, not once per function.
+        let triggers = self.broker().triggers();
+        Ok(records
+            .into_iter()
+            .map(|r| self.view(r, &triggers))
+            .collect())
     }
 
     /// One function, or `None`.
     pub fn describe(&self, name: &str) -> Result<Option<FunctionView>, ServeError> {
-        Ok(self.store.get(name)?.map(|r| self.view(r)))
+        Ok(self
+            .store
+            .get(name)?
+            .map(|r| self.view(r, &self.broker().triggers())))
     }
 
-    fn view(&self, record: FunctionRecord) -> FunctionView {
+    fn view(&self, record: FunctionRecord, triggers: &[TriggerStatus]) -> FunctionView {
         let running = self.routed(&record.name).map_or_else(Vec::new, |routed| {
             let mut running: Vec<_> = routed.revisions.values().map(|r| r.status()).collect();
             running.sort_by(|a, b| a.name.cmp(&b.name));
@@ -428,11 +436,10 @@ impl Serving {
             .map(|tag| (tag.clone(), self.url(&format!("{tag}-{}", record.name))))
             .collect();
         let subscriber = Target::Function(record.name.clone()).to_string();
-        let triggers = self
-            .broker()
-            .triggers()
-            .into_iter()
+        let triggers = triggers
+            .iter()
             .filter(|t| t.subscriber == subscriber)
+            .cloned()
             .collect();
         FunctionView {
             url: self.url(&record.name),
