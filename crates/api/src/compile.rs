@@ -70,6 +70,9 @@ pub enum CompileError {
     /// There is no image to run.
     #[error("the Function `{0}` has no image: `artifact.image` is not set")]
     NoImage(String),
+    /// The Function is built from its source by the cluster, and no build has finished.
+    #[error("the Function `{0}` is built from its source by the cluster, and has no image yet")]
+    NotBuilt(String),
 }
 
 impl CompileError {
@@ -79,6 +82,10 @@ impl CompileError {
             CompileError::NoImage(_) => Some(
                 "run `motif build --push --registry HOST/REPO` first: it records the pushed \
                  image, by digest, in motif.toml",
+            ),
+            CompileError::NotBuilt(_) => Some(
+                "the cluster builds it: deploy it with `motif function create --cluster`, \
+                 or set `artifact.image` to serve an image built elsewhere",
             ),
             _ => None,
         }
@@ -100,11 +107,16 @@ pub fn compile(function: &Function) -> Result<Compiled, CompileError> {
     if !problems.is_empty() {
         return Err(CompileError::Invalid { name, problems });
     }
-    let image = spec
-        .artifact
-        .image
-        .clone()
-        .ok_or_else(|| CompileError::NoImage(name.clone()))?;
+    // A Function built by the cluster runs what its latest build reported.
+    let image = match (&spec.artifact.image, &spec.source) {
+        (Some(image), _) => image.clone(),
+        (None, Some(_)) => function
+            .status
+            .as_ref()
+            .and_then(|s| s.latest_image.clone())
+            .ok_or_else(|| CompileError::NotBuilt(name.clone()))?,
+        (None, None) => return Err(CompileError::NoImage(name)),
+    };
 
     let user_annotations: BTreeMap<String, String> = function
         .metadata

@@ -26,6 +26,7 @@
 //! Nothing here does I/O beyond reading and writing that one file: the compiler is pure,
 //! so the CLI, the controller and the tests produce the same objects.
 
+mod code;
 mod compile;
 pub mod cron;
 pub mod duration;
@@ -37,6 +38,7 @@ mod status;
 mod subscription;
 mod validate;
 
+pub use code::{CodeSource, GitSource, build_key, check_sub_path};
 pub use compile::{
     CONTAINER_NAME, CompileError, Compiled, FUNCTION_LABEL, LIVE_PATH, PORT, READY_PATH, compile,
 };
@@ -46,7 +48,7 @@ pub use spec::{
     Artifact, Build, DEFAULT_TIMEOUT_SECONDS, EnvFrom, Function, FunctionSpec, Kind, Language,
     ResourceList, Resources, Scale, TemplateOrigin, TrafficTarget, Visibility,
 };
-pub use status::{Condition, FunctionStatus};
+pub use status::{BuildStatus, Condition, FunctionStatus};
 pub use subscription::{
     AttributesFilter, BackoffPolicy, DEFAULT_BROKER, Delivery, Destination, Filter, Subscription,
     trigger_names,

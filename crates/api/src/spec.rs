@@ -8,6 +8,7 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::code::CodeSource;
 use crate::source::Source;
 use crate::status::FunctionStatus;
 use crate::subscription::Subscription;
@@ -52,6 +53,11 @@ pub struct FunctionSpec {
     /// The template the function was created from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<TemplateOrigin>,
+    /// The code the function is built from (a git repository). With it, and without
+    /// `artifact.image`, the cluster builds the function (a Job running the motif
+    /// builder) and serves the image it reports (`status.latestImage`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<CodeSource>,
     /// How the function is built and where its image goes.
     #[serde(default, skip_serializing_if = "Build::is_empty")]
     pub build: Build,
@@ -325,6 +331,11 @@ pub struct Build {
     /// The base image JavaScript, TypeScript, Python and command functions are layered on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base: Option<String>,
+    /// For a cluster build: the Secret (in the Function's namespace, type
+    /// `kubernetes.io/basic-auth`, keys `username` and `password`) with the credentials
+    /// for pushing `image`. Without it the build pushes anonymously.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry_secret: Option<String>,
 }
 
 impl Build {

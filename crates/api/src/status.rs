@@ -16,7 +16,15 @@ pub struct FunctionStatus {
     /// The newest revision that became ready.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latest_ready_revision: Option<String>,
-    /// `Ready`, rolled up from `ServiceReady` and `TriggersReady`.
+    /// For a Function built from its `source` by the cluster: the image of its latest
+    /// successful build, by digest (`HOST/REPO@sha256:...`), which its Service runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest_image: Option<String>,
+    /// The build `latestImage` came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<BuildStatus>,
+    /// `Ready`, rolled up from `BuildSucceeded` (for a Function built by the cluster),
+    /// `ServiceReady` and `TriggersReady`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
 }
@@ -26,6 +34,20 @@ impl FunctionStatus {
     pub fn condition(&self, type_: &str) -> Option<&Condition> {
         self.conditions.iter().find(|c| c.type_ == type_)
     }
+}
+
+/// A finished cluster build: which Job ran it, for which inputs, from which commit.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BuildStatus {
+    /// The Job that ran the builder.
+    pub job: String,
+    /// The build inputs' key ([`crate::build_key`]): a spec with another key is built
+    /// again.
+    pub key: String,
+    /// The git commit that was built, as the builder resolved the revision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
 }
 
 /// One aspect of a resource's state, in Knative's (and Kubernetes') shape.

@@ -321,6 +321,16 @@ pub fn validate(name: &str, spec: &FunctionSpec) -> Vec<Invalid> {
             format!("`{image}` must name the image by digest (`REPO@sha256:...`)"),
         );
     }
+    if let Some(source) = &spec.source {
+        for (field, message) in source.problems() {
+            fail(field, message);
+        }
+    }
+    if let Some(secret) = &spec.build.registry_secret
+        && let Err(message) = validate_name(secret)
+    {
+        fail("build.registrySecret", message);
+    }
     validate_traffic(spec, &mut fail);
     for (i, sub) in spec.subscriptions.iter().enumerate() {
         validate_subscription(&format!("subscriptions[{i}]"), sub, &mut fail);

@@ -241,11 +241,48 @@ fn a_function_without_an_image_says_how_to_get_one() {
     assert!(err.hint().unwrap().contains("motif build --push"));
 }
 
+#[test]
+fn a_function_built_by_the_cluster_runs_its_latest_build() {
+    let toml = "name = \"square\"\nlanguage = \"js\"\n\
+                [source]\ngit = { url = \"https://example.com/fns.git\", revision = \"v1\" }\n\
+                subPath = \"square\"\n[build]\nimage = \"127.0.0.1:5000/square\"\n";
+    let mut f = function(toml, Some("a"), Some("u-1"));
+    let err = compile(&f).unwrap_err();
+    assert!(matches!(err, CompileError::NotBuilt(_)), "{err}");
+    assert!(
+        err.hint()
+            .unwrap()
+            .contains("motif function create --cluster")
+    );
+    let built = format!("127.0.0.1:5000/square@sha256:{}", "a".repeat(64));
+    f.status = Some(motif_api::FunctionStatus {
+        latest_image: Some(built.clone()),
+        ..Default::default()
+    });
+    let compiled = compile(&f).unwrap();
+    let containers = &compiled.service.spec.template.spec.containers;
+    assert_eq!(containers[0].image.as_deref(), Some(built.as_str()));
+    // An image given in the spec wins over what the cluster built.
+    f.spec.artifact.image = Some(IMAGE.into());
+    let compiled = compile(&f).unwrap();
+    let containers = &compiled.service.spec.template.spec.containers;
+    assert_eq!(containers[0].image.as_deref(), Some(IMAGE));
+}
+
 /// Specs that parse but must not reach a cluster; each error names its field.
 #[test]
 fn invalid_functions_are_refused_before_the_cluster() {
     let cases: &[(&str, &str)] = &[
         ("scale = { min = 5, max = 2 }", "scale.min"),
+        (
+            "source = { git = { url = \"https://h/r.git\" }, subPath = \"../x\" }",
+            "source.subPath",
+        ),
+        ("source = { git = { url = \"\" } }", "source.git.url"),
+        (
+            "build = { registrySecret = \"Not_A_Name\" }",
+            "build.registrySecret",
+        ),
         (
             "traffic = [{ revision = \"x-00001\", percent = 50 }, { percent = 40 }]",
             "sum to 90",
