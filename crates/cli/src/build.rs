@@ -225,7 +225,7 @@ pub async fn build(args: BuildArgs, format: Format) -> Result<(), CliError> {
 }
 
 /// `HOST/REPO[:TAG]` from `--registry`: a bare host gets `/NAME`, no tag gets `latest`.
-fn reference(target: &str, name: &str) -> Result<String, CliError> {
+pub(crate) fn reference(target: &str, name: &str) -> Result<String, CliError> {
     if target.contains('@') {
         return Err(
             CliError::input(format!("--registry {target} names a digest"))
@@ -247,7 +247,7 @@ fn reference(target: &str, name: &str) -> Result<String, CliError> {
 }
 
 /// `HOST/REPO` of `HOST/REPO:TAG`.
-fn reference_repository(reference: &str) -> &str {
+pub(crate) fn reference_repository(reference: &str) -> &str {
     let slash = reference.rfind('/').unwrap_or(0);
     match reference[slash..].find(':') {
         Some(colon) => &reference[..slash + colon],

@@ -139,11 +139,23 @@ pub async fn deploy(args: DeployArgs, format: Format) -> Result<(), CliError> {
         return Ok(());
     }
 
+    await_ready(&target, &name, args.timeout, format).await
+}
+
+/// Waits until the Function `name` is ready (printing its URL and revision, or the
+/// Function with `-o json|yaml`), failed, or not ready within `timeout`: exit 6 with the
+/// reason and a hint for the last two.
+pub async fn await_ready(
+    target: &Target,
+    name: &str,
+    timeout: Duration,
+    format: Format,
+) -> Result<(), CliError> {
     status(format!(
         "waiting up to {} for {name} to become ready",
-        wait::human(args.timeout)
+        wait::human(timeout)
     ));
-    match wait::until_ready(api, &name, args.timeout).await {
+    match wait::until_ready(target.functions(), name, timeout).await {
         Outcome::Ready(function) => {
             let state = function.status.clone().unwrap_or_default();
             format.print(&cluster::printable(&function), |out| {
@@ -154,6 +166,9 @@ pub async fn deploy(args: DeployArgs, format: Format) -> Result<(), CliError> {
                     "  Revision: {}",
                     state.latest_ready_revision.as_deref().unwrap_or("-")
                 );
+                if let Some(image) = &state.latest_image {
+                    let _ = writeln!(out, "  Image:    {image}");
+                }
             });
             Ok(())
         }
@@ -172,7 +187,7 @@ pub async fn deploy(args: DeployArgs, format: Format) -> Result<(), CliError> {
                 Kind::Function,
                 anyhow::anyhow!("last seen: {last}").context(format!(
                     "the Function `{name}` was not ready within {}",
-                    wait::human(args.timeout)
+                    wait::human(timeout)
                 )),
             );
             Err(if !controller_seen {

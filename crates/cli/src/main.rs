@@ -10,6 +10,7 @@ mod cluster;
 mod create;
 mod deploy;
 mod error;
+mod function;
 mod invoke;
 mod local;
 mod output;
@@ -51,6 +52,10 @@ struct Cli {
 enum Command {
     /// Create a function from a template.
     Create(create::CreateArgs),
+    /// Functions built from a source repository in one step (riff's `function create`),
+    /// and their list, status and deletion.
+    #[command(subcommand)]
+    Function(function::FunctionCommand),
     /// List the templates of the built-in or a template repository.
     #[command(subcommand)]
     Templates(templates::TemplatesCommand),
@@ -145,6 +150,7 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
     let format = cli.output;
     match cli.command {
         Command::Create(args) => create::create(args, format),
+        Command::Function(command) => function::command(command, format).await,
         Command::Templates(command) => templates::command(command, format),
         Command::Repository(command) => repository::command(command, format),
         Command::Build(args) => build::build(args, format).await,

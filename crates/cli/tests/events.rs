@@ -8,81 +8,26 @@ mod common;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::*;
 use motif_test_support::http;
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
+use nix::sys::signal::Signal;
 
 fn scratch(name: &str) -> PathBuf {
     scratch_dir("cli-events", name)
 }
 
-/// `motif serve` as a child process on `port`, until it is ready.
-struct Server {
-    child: Child,
-    port: u16,
-    dir: PathBuf,
-}
-
-impl Server {
-    fn start(dir: &Path, port: u16) -> Server {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join("serve.log"))
-            .unwrap();
-        let _ = std::fs::remove_file(dir.join("state/serve.json"));
-        let child = motif_command(
-            dir,
-            &["serve", "--port", &port.to_string(), "--drain", "5s"],
-        )
-        .env("MOTIF_STATE_DIR", dir.join("state"))
-        .env("MOTIF_INVOKER_BIN", invoker())
-        .env("MOTIF_CLI_LOG", "info,motif_events=warn")
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap();
-        let server = Server {
-            child,
-            port,
-            dir: dir.to_owned(),
-        };
-        http::wait_ok(&server.addr(), "/_/ready", Duration::from_secs(30))
-            .unwrap_or_else(|e| panic!("{e}\n{}", server.log()));
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !dir.join("state/serve.json").exists() {
-            assert!(Instant::now() < deadline, "no serve.json: {}", server.log());
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        server
-    }
-
-    fn addr(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("serve.log")).unwrap_or_default()
-    }
-
-    fn kill(mut self) {
-        kill(Pid::from_raw(self.child.id() as i32), Signal::SIGKILL).unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `motif serve` on `port`, quiet about each delivery.
+fn serve(dir: &Path, port: u16) -> Server {
+    Server::start(
+        dir,
+        port,
+        &[],
+        &[("MOTIF_CLI_LOG", "info,motif_events=warn")],
+    )
 }
 
 /// A command CloudEvent function `name` in `dir` that appends `TYPE ID ERRORCODE` to
@@ -151,7 +96,7 @@ fn events_reach_subscribed_functions_through_motif_serve() {
          delivery = { retry = 1, backoffDelay = \"PT0.01S\", deadLetterSink = { function = \"audit\" } }",
     );
     command_function(&dir, "big", &big_log, false, "");
-    let server = Server::start(&dir, http::free_port());
+    let server = serve(&dir, http::free_port());
     for name in ["audit", "flaky", "big"] {
         ok(&motif_at(&dir, &["deploy", name]));
     }
@@ -357,7 +302,7 @@ fn no_acknowledged_event_is_lost_when_motif_serve_is_killed() {
         "",
     );
     let port = http::free_port();
-    let mut server = Some(Server::start(&dir, port));
+    let mut server = Some(serve(&dir, port));
     for name in ["dead", "all", "tenth", "flaky"] {
         ok(&motif_at(&dir, &["deploy", name]));
     }
@@ -432,14 +377,14 @@ fn no_acknowledged_event_is_lost_when_motif_serve_is_killed() {
         if publishing.is_finished() {
             break;
         }
-        server.take().unwrap().kill();
+        server.take().unwrap().stop(Signal::SIGKILL);
         eprintln!(
             "killed motif serve at {} acknowledged events ({:.1} s)",
             acked.lock().unwrap().len(),
             started.elapsed().as_secs_f64()
         );
         std::thread::sleep(Duration::from_millis(300));
-        server = Some(Server::start(&dir, port));
+        server = Some(serve(&dir, port));
     }
     runtime.block_on(publishing).unwrap();
     let published_in = started.elapsed();

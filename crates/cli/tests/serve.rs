@@ -7,7 +7,7 @@ mod common;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -19,74 +19,10 @@ fn scratch(name: &str) -> PathBuf {
     scratch_dir("cli-serve", name)
 }
 
-/// `motif serve` as a child process, until it is ready.
-struct Server {
-    child: Child,
-    port: u16,
-    dir: PathBuf,
-}
-
-impl Server {
-    fn start(dir: &Path) -> Server {
-        let port = http::free_port();
-        let log = std::fs::File::create(dir.join("serve.log")).unwrap();
-        let child = motif_command(
-            dir,
-            &[
-                "serve",
-                "--port",
-                &port.to_string(),
-                "--stable-window",
-                "60s",
-                "--drain",
-                "5s",
-            ],
-        )
-        .env("MOTIF_STATE_DIR", dir.join("state"))
-        .env("MOTIF_INVOKER_BIN", invoker())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-        let server = Server {
-            child,
-            port,
-            dir: dir.to_owned(),
-        };
-        http::wait_ok(&server.addr(), "/_/ready", Duration::from_secs(30))
-            .unwrap_or_else(|e| panic!("{e}\n{}", server.log()));
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !dir.join("state/serve.json").exists() {
-            assert!(Instant::now() < deadline, "no serve.json: {}", server.log());
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        server
-    }
-
-    fn addr(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    fn url(&self, host: &str) -> String {
-        format!("http://{host}.localhost:{}/", self.port)
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("serve.log")).unwrap_or_default()
-    }
-
-    /// Sends `signal` and waits for the exit.
-    fn stop(mut self, signal: Signal) -> std::process::ExitStatus {
-        kill(Pid::from_raw(self.child.id() as i32), signal).unwrap();
-        self.child.wait().unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `motif serve` on a free port, with a stable window long enough that no instance
+/// scales away mid-test.
+fn serve(dir: &Path) -> Server {
+    Server::start(dir, http::free_port(), &["--stable-window", "60s"], &[])
 }
 
 /// Rewrites the command function's greeting.
@@ -107,7 +43,7 @@ fn the_local_loop_runs_on_motif_serve() {
     let dir = scratch("loop");
     ok(&motif_at(&dir, &["create", "-l", "command", "hello"]));
     set_greeting(&dir.join("hello"), "hi");
-    let server = Server::start(&dir);
+    let server = serve(&dir);
 
     let deployed = motif_at(&dir, &["deploy", "hello"]);
     ok(&deployed);
@@ -235,7 +171,7 @@ fn sigterm_drains_and_a_restart_keeps_every_function_even_after_sigkill() {
     let handler = dir.join("slow/handler.sh");
     let text = std::fs::read_to_string(&handler).unwrap();
     std::fs::write(&handler, text.replacen("set -eu", "set -eu\nsleep 1", 1)).unwrap();
-    let server = Server::start(&dir);
+    let server = serve(&dir);
     ok(&motif_at(&dir, &["deploy", "slow"]));
 
     let addr = server.addr();
@@ -248,7 +184,7 @@ fn sigterm_drains_and_a_restart_keeps_every_function_even_after_sigkill() {
         (200, "hello, drain!\n")
     );
 
-    let server = Server::start(&dir);
+    let server = serve(&dir);
     let answer = http::request("POST", &server.addr(), "/slow/", b"again").unwrap();
     assert_eq!(answer.text(), "hello, again!\n");
     let describe = motif_at(&dir, &["describe", "slow", "-o", "json"]);
@@ -267,7 +203,7 @@ fn sigterm_drains_and_a_restart_keeps_every_function_even_after_sigkill() {
         std::thread::sleep(Duration::from_millis(50));
     }
 
-    let server = Server::start(&dir);
+    let server = serve(&dir);
     let answer = http::request("POST", &server.addr(), "/slow/", b"back").unwrap();
     assert_eq!(answer.text(), "hello, back!\n");
     let mut follow = motif_command(&dir, &["logs", "slow", "-f"])

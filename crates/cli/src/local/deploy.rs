@@ -50,6 +50,14 @@ async fn request(options: &DeployOptions) -> Result<(String, DeployRequest), Cli
         .await
         .map_err(|e| CliError::new(Kind::Other, e))?
         .map_err(fail)?;
+    request_for(project, options).await
+}
+
+/// Builds a loaded function (its directory, name and spec) and says what to deploy.
+pub async fn request_for(
+    project: Project,
+    options: &DeployOptions,
+) -> Result<(String, DeployRequest), CliError> {
     let language = project.spec.language;
     let source = match options.runtime {
         Runtime::Oci => image_source(&project, options.invoker.clone()).await?,
@@ -181,7 +189,8 @@ pub async fn deploy_in_process(
         .map_err(|e| CliError::new(Kind::Function, e))
 }
 
-fn print(deployment: &Deployment, format: Format) {
+/// Prints a deploy's outcome: the revision, whether it is new, and the URL.
+pub fn print(deployment: &Deployment, format: Format) {
     format.print(deployment, |out| {
         let what = if deployment.created {
             match deployment.ready_after_millis {

@@ -96,6 +96,22 @@ impl Admin {
         })
     }
 
+    /// Whether motif serve has the function `name`.
+    pub async fn exists(&self, name: &str) -> Result<bool, CliError> {
+        let response = self
+            .client
+            .get(format!("{}/v1/functions/{name}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(e))?;
+        match response.status() {
+            StatusCode::NOT_FOUND => Ok(false),
+            status if status.is_success() => Ok(true),
+            _ => Err(problem_error(response).await),
+        }
+    }
+
     /// Sends a request; an error status becomes a [`CliError`] from its problem.
     pub async fn send(
         &self,

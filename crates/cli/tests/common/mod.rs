@@ -1,9 +1,13 @@
 //! Shared by the CLI's tests: running the real `motif` binary with its own config and a
 //! shared data directory, in a directory of the test's.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
+
+mod server;
 
 use std::path::{Path, PathBuf};
+
+pub use server::Server;
 use std::process::{Command, Output};
 
 /// The workspace's root.
