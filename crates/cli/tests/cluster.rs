@@ -11,6 +11,8 @@
 //! without the Function CRD (see [`installed`]).
 
 mod common;
+#[path = "cluster/function.rs"]
+mod function;
 
 use std::path::Path;
 use std::process::{Command, Output};

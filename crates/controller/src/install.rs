@@ -3,8 +3,12 @@
 //!
 //! The RBAC rules grant exactly the verbs the controller uses: it lists and watches
 //! Functions and writes their status; it lists, watches and applies (create + patch)
-//! Knative Services and Triggers, and deletes Triggers no longer subscribed. It never
-//! reads single objects, deletes Services (owner references do) or touches anything else.
+//! Knative Services, Triggers and PingSources, and deletes the Triggers and PingSources
+//! no longer wanted; it lists, watches, creates and deletes build Jobs, and lists pods to
+//! read the builds' reports (their termination messages). It never reads single
+//! objects, deletes Services (owner references do), reads Secrets or logs (a build's
+//! credentials go from the Secret to the builder's container, by reference) or touches
+//! anything else.
 
 use kube::CustomResourceExt;
 use motif_api::Function;
@@ -23,6 +27,9 @@ pub struct InstallOptions {
     pub namespace: String,
     /// The image with the `motif` binary (its entrypoint or `/motif` runs `motif controller`).
     pub image: String,
+    /// The image of the build Jobs ([`crate::Options::builder_image`]), given to the
+    /// controller as `MOTIF_BUILDER_IMAGE`.
+    pub builder_image: String,
 }
 
 /// The RBAC rules of the controller, as a ClusterRole's `rules`.
@@ -52,6 +59,16 @@ pub fn rules() -> Value {
             "apiGroups": ["sources.knative.dev"],
             "resources": ["pingsources"],
             "verbs": ["list", "watch", "create", "patch", "delete"],
+        },
+        {
+            "apiGroups": ["batch"],
+            "resources": ["jobs"],
+            "verbs": ["list", "watch", "create", "delete"],
+        },
+        {
+            "apiGroups": [""],
+            "resources": ["pods"],
+            "verbs": ["list"],
         },
     ])
 }
@@ -113,7 +130,10 @@ pub fn manifests(options: &InstallOptions) -> Vec<Value> {
                             "name": "controller",
                             "image": options.image,
                             "args": ["controller"],
-                            "env": [{ "name": "MOTIF_CLI_LOG", "value": "info" }],
+                            "env": [
+                                { "name": "MOTIF_CLI_LOG", "value": "info" },
+                                { "name": "MOTIF_BUILDER_IMAGE", "value": options.builder_image },
+                            ],
                             "resources": {
                                 "requests": { "cpu": "50m", "memory": "64Mi" },
                                 "limits": { "memory": "256Mi" },

@@ -1,12 +1,15 @@
 //! The motif controller: keeps every Function on a Kubernetes cluster compiled to its
 //! Knative Service and Triggers ([`motif_api::compile()`]), applied with server-side apply
 //! and owned by the Function, and writes what they report back as the Function's status.
+//! A Function with a `source` and no `artifact.image` is first built by the cluster: a
+//! Job runs the builder image, which pushes the image its Service then runs.
 //!
 //! [`run`] checks that the CRDs it needs are installed (Functions and Knative Serving's
 //! Services are required; without Knative Eventing, Functions that subscribe to events
 //! are reported not ready), then reconciles until it is told to stop. [`install`] renders
 //! what `motif system install` applies: the CRD, least-privilege RBAC and the Deployment.
 
+mod build;
 pub mod install;
 mod reconcile;
 pub mod status;
@@ -14,6 +17,7 @@ pub mod status;
 use std::sync::Arc;
 
 use futures::StreamExt;
+use k8s_openapi::api::batch::v1::Job;
 use kube::api::ListParams;
 use kube::runtime::{Controller, watcher};
 use kube::{Api, Client, Resource};
@@ -25,11 +29,27 @@ pub use reconcile::ReconcileError;
 /// The field manager of everything the controller applies.
 pub const FIELD_MANAGER: &str = "motif-controller";
 
-/// What the controller watches.
-#[derive(Clone, Debug, Default)]
+/// The image build Jobs run by default: `motif-builder` at this version, from the
+/// cluster's default registry (no registry is named).
+pub const DEFAULT_BUILDER_IMAGE: &str = concat!("motif-builder:", env!("CARGO_PKG_VERSION"));
+
+/// What the controller watches, and how it builds.
+#[derive(Clone, Debug)]
 pub struct Options {
     /// One namespace, or every namespace when `None`.
     pub namespace: Option<String>,
+    /// The image of the Jobs that build Functions from their source: its entrypoint the
+    /// `motif` binary, run as `motif function build ...`.
+    pub builder_image: String,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            namespace: None,
+            builder_image: DEFAULT_BUILDER_IMAGE.to_owned(),
+        }
+    }
 }
 
 /// Why the controller cannot run.
@@ -162,15 +182,22 @@ pub async fn run(
         "motif controller started"
     );
     let config = watcher::Config::default();
+    // Only build Jobs: a Job's change (it finished) wakes its Function up.
+    let builds = config.clone().labels(build::BUILD_KEY_LABEL);
     let mut controller = Controller::new(api::<Function>(&client, namespace), config.clone())
-        .owns(api::<KnativeService>(&client, namespace), config.clone());
+        .owns(api::<KnativeService>(&client, namespace), config.clone())
+        .owns(api::<Job>(&client, namespace), builds);
     if installed.eventing {
         controller = controller.owns(api::<Trigger>(&client, namespace), config.clone());
     }
     if installed.sources {
         controller = controller.owns(api::<PingSource>(&client, namespace), config);
     }
-    let context = Arc::new(reconcile::Context::new(client, installed));
+    let context = Arc::new(reconcile::Context::new(
+        client,
+        installed,
+        options.builder_image,
+    ));
     controller
         .graceful_shutdown_on(shutdown)
         .run(reconcile::reconcile, reconcile::error_policy, context)

@@ -1,5 +1,6 @@
-//! One reconcile of one Function: compile it, apply its children, delete the Triggers and
-//! PingSources it no longer wants, and write what its children report back as its status.
+//! One reconcile of one Function: build it when the cluster builds it ([`crate::build`]),
+//! compile it, apply its children, delete the Triggers and PingSources it no longer
+//! wants, and write what its build and children report back as its status.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,8 +15,8 @@ use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::FIELD_MANAGER;
-use crate::status::{self, SERVICE_READY, TRIGGERS_READY};
+use crate::status::{self, BuildState, SERVICE_READY, TRIGGERS_READY};
+use crate::{FIELD_MANAGER, build};
 
 /// How long a Function that is in place waits before it is checked again.
 const RESYNC: Duration = Duration::from_secs(300);
@@ -30,16 +31,23 @@ pub(crate) struct Context {
     pub(crate) eventing: bool,
     /// Whether Knative Eventing's PingSource CRD is installed.
     pub(crate) sources: bool,
+    /// The image build Jobs run.
+    pub(crate) builder_image: String,
     /// Consecutive failures per Function (`namespace/name`), for the backoff.
     failures: Mutex<HashMap<String, u32>>,
 }
 
 impl Context {
-    pub(crate) fn new(client: Client, installed: crate::Installed) -> Context {
+    pub(crate) fn new(
+        client: Client,
+        installed: crate::Installed,
+        builder_image: String,
+    ) -> Context {
         Context {
             client,
             eventing: installed.eventing,
             sources: installed.sources,
+            builder_image,
             failures: Mutex::default(),
         }
     }
@@ -63,7 +71,8 @@ pub enum ReconcileError {
     },
 }
 
-fn key(function: &Function) -> String {
+/// `namespace/name`, for logs and messages.
+pub(crate) fn key(function: &Function) -> String {
     format!(
         "{}/{}",
         function.namespace().unwrap_or_default(),
@@ -80,7 +89,7 @@ fn now() -> String {
 }
 
 /// The message of an API server's refusal, without kube's wrapping.
-fn api_message(error: &kube::Error) -> String {
+pub(crate) fn api_message(error: &kube::Error) -> String {
     match error {
         kube::Error::Api(status) => status.message.clone(),
         other => other.to_string(),
@@ -100,18 +109,35 @@ pub(crate) async fn reconcile(
     let name = function.name_any();
     let functions: Api<Function> = Api::namespaced(ctx.client.clone(), &namespace);
 
-    let compiled = match compile(&function) {
+    let build = build::reconcile(&ctx.client, &ctx.builder_image, &function).await?;
+    let build = build.as_ref();
+    if let Some(build) = build
+        && build.latest_image.is_none()
+    {
+        // Nothing to serve until a build succeeds; the Job's changes wake this up.
+        let status = status::unbuilt(&function, build, &now());
+        write_status(&functions, &function, status).await?;
+        ctx.failures().remove(&key(&function));
+        return Ok(Action::requeue(RESYNC));
+    }
+
+    let compiled = match build {
+        Some(build) => compile(&served(&function, build)),
+        None => compile(&function),
+    };
+    let compiled = match compiled {
         Ok(compiled) => compiled,
         Err(error) => {
             let reason = match error {
                 CompileError::NoImage(_) => "NoImage",
+                CompileError::NotBuilt(_) => "NotBuilt",
                 _ => "InvalidSpec",
             };
             let mut message = error.to_string();
             if let Some(hint) = error.hint() {
                 message = format!("{message}; {hint}");
             }
-            let status = status::failed(&function, SERVICE_READY, reason, message, &now());
+            let status = status::failed(&function, build, SERVICE_READY, reason, message, &now());
             write_status(&functions, &function, status).await?;
             // Nothing will change until the Function does.
             return Ok(Action::await_change());
@@ -132,6 +158,7 @@ pub(crate) async fn reconcile(
             );
             let status = status::failed(
                 &function,
+                build,
                 SERVICE_READY,
                 "ServiceApplyFailed",
                 message,
@@ -163,6 +190,7 @@ pub(crate) async fn reconcile(
                     );
                     let status = status::failed(
                         &function,
+                        build,
                         TRIGGERS_READY,
                         "TriggerApplyFailed",
                         message,
@@ -197,6 +225,7 @@ pub(crate) async fn reconcile(
                 );
                 let status = status::failed(
                     &function,
+                    build,
                     TRIGGERS_READY,
                     "PingSourceApplyFailed",
                     message,
@@ -219,10 +248,20 @@ pub(crate) async fn reconcile(
         ));
     }
 
-    let status = status::observed(&function, &service, &triggers, unavailable, &now());
+    let status = status::observed(&function, build, &service, &triggers, unavailable, &now());
     write_status(&functions, &function, status).await?;
     ctx.failures().remove(&key(&function));
     Ok(Action::requeue(RESYNC))
+}
+
+/// The Function as it is served: its status names the image of `build`, which
+/// [`compile`] runs.
+fn served(function: &Function, build: &BuildState) -> Function {
+    let mut served = function.clone();
+    let status = served.status.get_or_insert_default();
+    status.latest_image.clone_from(&build.latest_image);
+    status.build.clone_from(&build.build);
+    served
 }
 
 /// Deletes the children of kind `K` (Triggers, PingSources) this Function owns that it

@@ -1,13 +1,17 @@
 //! The controller against a real kube-apiserver with the real Knative CRDs: it runs as
 //! the `motif-system:motif-controller` service account with only the RBAC of
 //! `install::manifests`, and the test plays Knative's part by writing the children's
-//! status (no Knative controller can run here).
+//! status (no Knative controller can run here), and the Job controller's and the
+//! builder's for cluster builds (a build Job's pod, its termination message, the Job's
+//! status).
 
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
 
-use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{Pod, Secret};
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use kube::core::GroupVersionKind;
 use kube::discovery::pinned_kind;
 use kube::{Client, ResourceExt};
@@ -21,6 +25,12 @@ use tokio::sync::oneshot;
 
 const IMAGE: &str = "127.0.0.1:5000/fns/hello@sha256:6c3c624b58dbbcd3c0dd82b4c53f04194d1247c6eebdaab7c610cf7d66709b3b";
 const WAIT: Duration = Duration::from_secs(30);
+/// The builder image the controller's build Jobs run.
+const BUILDER: &str = "motif-builder:test";
+
+// Cluster builds, in their own file; one test binary, so one cluster.
+#[path = "cluster/build.rs"]
+mod build;
 
 fn cluster() -> Option<&'static Cluster> {
     let cluster = Cluster::shared();
@@ -35,6 +45,7 @@ async fn install(client: &Client) {
     let options = InstallOptions {
         namespace: "motif-system".into(),
         image: "motif:test".into(),
+        builder_image: BUILDER.into(),
     };
     for manifest in manifests(&options) {
         let object: DynamicObject = serde_json::from_value(manifest).unwrap();
@@ -81,6 +92,7 @@ async fn start_controller(cluster: &Cluster, namespace: &str) -> oneshot::Sender
     let client = cluster.controller_client().await;
     let options = Options {
         namespace: Some(namespace.to_owned()),
+        builder_image: BUILDER.into(),
     };
     tokio::spawn(async move {
         let shutdown = async move {
@@ -544,10 +556,42 @@ async fn the_controller_account_may_do_only_what_the_controller_does() {
             .map(drop),
         "write a Function's spec",
     );
-    let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(client, &ns);
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &ns);
     forbidden(
         secrets.list(&ListParams::default()).await.map(drop),
         "list Secrets",
+    );
+
+    // Builds: Jobs are listed, watched, created and deleted, never read one by one or
+    // changed; pods are listed for the builds' reports, and nothing more.
+    let jobs: Api<Job> = Api::namespaced(client.clone(), &ns);
+    jobs.list(&ListParams::default())
+        .await
+        .expect("the controller lists Jobs");
+    forbidden(jobs.get("x").await.map(drop), "get a Job");
+    forbidden(
+        jobs.patch("x", &PatchParams::default(), &Patch::Merge(json!({})))
+            .await
+            .map(drop),
+        "patch a Job",
+    );
+    let pods: Api<Pod> = Api::namespaced(client, &ns);
+    pods.list(&ListParams::default())
+        .await
+        .expect("the controller lists pods");
+    forbidden(pods.get("x").await.map(drop), "get a pod");
+    forbidden(
+        pods.logs("x", &Default::default()).await.map(drop),
+        "read a pod's logs",
+    );
+    let pod: Pod = serde_json::from_value(json!({
+        "metadata": { "name": "x" },
+        "spec": { "containers": [{ "name": "x", "image": "x" }] },
+    }))
+    .unwrap();
+    forbidden(
+        pods.create(&PostParams::default(), &pod).await.map(drop),
+        "create a pod",
     );
 }
 

@@ -36,6 +36,10 @@ use kube::runtime::wait::{await_condition, conditions};
 
 use crate::tools::require_tool;
 
+mod jobs;
+
+pub use jobs::finish_job;
+
 /// The kube-apiserver release `scripts/kube-apiserver.sh` builds.
 const KUBE_VERSION: &str = "1.20.2";
 

@@ -30,7 +30,7 @@ mod registry;
 mod tools;
 
 pub use binaries::{add_host_binaries, motif_invoker, strip_debug, wasm_guest};
-pub use cluster::Cluster;
+pub use cluster::{Cluster, finish_job};
 pub use container::Container;
 pub use motif_build::libraries::shared_libraries;
 pub use registry::Registry;

@@ -23,6 +23,16 @@ pub struct ControllerArgs {
         value_name = "NAMESPACE"
     )]
     namespace: Option<String>,
+    /// The image of the Jobs that build Functions from their source (`source` without
+    /// `artifact.image`): its entrypoint the `motif` binary, run as `motif function build`
+    /// [default: `motif-builder` at this version, from the cluster's default registry].
+    #[arg(
+        long,
+        env = "MOTIF_BUILDER_IMAGE",
+        value_name = "REFERENCE",
+        default_value = motif_controller::DEFAULT_BUILDER_IMAGE
+    )]
+    builder_image: String,
 }
 
 /// Runs `motif controller`.
@@ -42,6 +52,7 @@ pub async fn controller(args: ControllerArgs) -> Result<(), CliError> {
     ));
     let options = Options {
         namespace: args.namespace,
+        builder_image: args.builder_image,
     };
     motif_controller::run(target.client.clone(), options, shutdown())
         .await

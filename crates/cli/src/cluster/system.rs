@@ -35,6 +35,17 @@ pub struct InstallArgs {
     /// at this version, for a registry configured as the cluster's default].
     #[arg(long, env = "MOTIF_CONTROLLER_IMAGE", value_name = "REFERENCE", default_value = DEFAULT_IMAGE)]
     image: String,
+    /// The image of the Jobs that build Functions from their source, which the
+    /// controller runs: its entrypoint the `motif` binary, run as `motif function build`
+    /// [default: `motif-builder` at this version, for a registry configured as the
+    /// cluster's default].
+    #[arg(
+        long,
+        env = "MOTIF_BUILDER_IMAGE",
+        value_name = "REFERENCE",
+        default_value = motif_controller::DEFAULT_BUILDER_IMAGE
+    )]
+    builder_image: String,
 }
 
 /// No registry is named: the cluster's default, or `--image`.
@@ -47,6 +58,7 @@ pub fn command(command: SystemCommand, format: Format) -> Result<(), CliError> {
             let manifests = install::manifests(&InstallOptions {
                 namespace: args.namespace,
                 image: args.image,
+                builder_image: args.builder_image,
             });
             render::print_objects(format, manifests);
             Ok(())

@@ -61,6 +61,17 @@ pub struct SourceArgs {
     /// The handler's language [default: motif.toml's, else told from the files].
     #[arg(short, long, env = "MOTIF_LANGUAGE", value_name = "LANGUAGE")]
     pub language: Option<Language>,
+    /// `http` or `cloudevent` [default: motif.toml's, else http].
+    #[arg(long, env = "MOTIF_KIND", value_name = "KIND", value_parser = parse_kind)]
+    pub kind: Option<motif_api::Kind>,
+}
+
+fn parse_kind(text: &str) -> Result<motif_api::Kind, String> {
+    match text {
+        "http" => Ok(motif_api::Kind::Http),
+        "cloudevent" => Ok(motif_api::Kind::Cloudevent),
+        _ => Err(format!("`{text}` is not a kind (http or cloudevent)")),
+    }
 }
 
 /// Code on this machine, ready to build.
@@ -235,6 +246,9 @@ pub fn project(name: &str, checkout: &Checkout, args: &SourceArgs) -> Result<Pro
     };
     if let Some(language) = args.language {
         spec.language = language;
+    }
+    if let Some(kind) = args.kind {
+        spec.kind = kind;
     }
     if let Some(handler) = &args.handler {
         spec.handler = Some(handler.clone());
@@ -453,6 +467,7 @@ mod tests {
             sub_path: None,
             handler: None,
             language: None,
+            kind: None,
         }
     }
 

@@ -43,6 +43,7 @@ async fn install(client: &Client) -> anyhow::Result<()> {
     let options = InstallOptions {
         namespace: "motif-system".into(),
         image: "motif:bench".into(),
+        builder_image: "motif-builder:bench".into(),
     };
     for manifest in manifests(&options) {
         let object: DynamicObject = serde_json::from_value(manifest)?;
