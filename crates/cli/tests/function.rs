@@ -182,6 +182,12 @@ fn a_repository_becomes_a_served_function_and_a_new_commit_a_new_revision() {
     );
     assert!(status.to_string().contains("GREETING"), "{status}");
 
+    let text = stdout(&motif_at(&dir, &["function", "status", "square"]));
+    assert!(
+        text.contains(&format!("Source:    {url} (fns/square) at {first}")),
+        "{text}"
+    );
+
     ok(&motif_at(&dir, &["function", "delete", "square"]));
     let gone = motif_at(&dir, &["describe", "square"]);
     assert_eq!(gone.status.code(), Some(6), "{}", stderr(&gone));

@@ -84,9 +84,28 @@ fn write_text(
         ("Namespace", or_dash(function.metadata.namespace.as_deref())),
         ("Language", spec.language.to_string()),
         ("Kind", spec.kind.to_string()),
-        ("Image", or_dash(spec.artifact.image.as_deref())),
-        ("Timeout", format!("{}s", spec.timeout())),
     ];
+    match &spec.source {
+        // Built by the cluster: the source, and what its latest build made.
+        Some(source) if spec.artifact.image.is_none() => {
+            let mut text = source.git.url.clone();
+            if let Some(sub_path) = &source.sub_path {
+                text.push_str(&format!(" ({sub_path})"));
+            }
+            if let Some(revision) = &source.git.revision {
+                text.push_str(&format!(" at {revision}"));
+            }
+            fields.push(("Source", text));
+            fields.push(("Build image", or_dash(spec.build.image.as_deref())));
+            fields.push(("Latest image", or_dash(state.latest_image.as_deref())));
+            if let Some(build) = &state.build {
+                let commit = build.commit.as_deref().unwrap_or("-");
+                fields.push(("Built by", format!("Job {} (commit {commit})", build.job)));
+            }
+        }
+        _ => fields.push(("Image", or_dash(spec.artifact.image.as_deref()))),
+    }
+    fields.push(("Timeout", format!("{}s", spec.timeout())));
     if let Some(concurrency) = spec.concurrency {
         fields.push(("Concurrency", concurrency.to_string()));
     }

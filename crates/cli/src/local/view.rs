@@ -60,6 +60,15 @@ pub async fn describe(name: &str, state: &StateArgs, format: Format) -> Result<(
             text(&latest["spec"]["language"]),
             latest["spec"]["kind"].as_str().unwrap_or("http")
         );
+        let source = &latest["spec"]["source"];
+        if let Some(url) = source["git"]["url"].as_str() {
+            let sub_path = source["subPath"]
+                .as_str()
+                .map(|p| format!(" ({p})"))
+                .unwrap_or_default();
+            let revision = source["git"]["revision"].as_str().unwrap_or("-");
+            let _ = writeln!(out, "Source:    {url}{sub_path} at {revision}");
+        }
         let _ = writeln!(out, "Traffic:   {}", traffic(&function));
         let _ = writeln!(out, "Revisions:");
         let mut rows = vec![

@@ -140,6 +140,20 @@ async fn function_create_on_a_cluster_is_built_by_a_job_and_serves_the_digest() 
     let image = &service.spec.template.spec.containers[0].image;
     assert_eq!(image.as_deref(), Some(built.as_str()));
 
+    let described = motif_on(
+        cluster,
+        dir.path(),
+        &["function", "status", "square", "--cluster", "-n", &ns],
+    );
+    ok(&described);
+    let text = stdout(&described);
+    assert!(
+        text.contains(&format!("Source:        {url} (square) at {commit}")),
+        "{text}"
+    );
+    assert!(text.contains(&format!("Latest image:  {built}")), "{text}");
+    assert!(text.contains("BuildSucceeded  True"), "{text}");
+
     // It exists: again needs --force. A build that fails says why, and exits 6.
     let again = create(false).await.unwrap();
     exits(&again, 7);
