@@ -197,7 +197,7 @@ fn a_repository_becomes_a_served_function_and_a_new_commit_a_new_revision() {
 #[test]
 fn code_that_cannot_be_told_apart_names_the_flag_that_settles_it() {
     let dir = scratch("detection");
-    let _server = Server::start(&dir, http::free_port(), &[], &[]);
+    let server = Server::start(&dir, http::free_port(), &[], &[]);
     let mixed = dir.join("mixed");
     commit(
         &mixed,
@@ -261,6 +261,22 @@ fn code_that_cannot_be_told_apart_names_the_flag_that_settles_it() {
         ],
     );
     ok(&settled);
+    assert_eq!(post(&server, "two", "2"), (200, "8\n".to_owned()));
+    // --local-path builds a directory as it is, without a clone.
+    let local = motif_at(
+        &dir,
+        &[
+            "function",
+            "create",
+            "here",
+            "--local-path",
+            two.to_str().unwrap(),
+            "--handler",
+            "a.js",
+        ],
+    );
+    ok(&local);
+    assert_eq!(post(&server, "here", "3"), (200, "9\n".to_owned()));
 
     let escape = motif_at(
         &dir,
