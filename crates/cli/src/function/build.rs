@@ -7,8 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use motif_build::Project;
-use motif_build::image::{self, ImageOptions};
-use motif_build::oci::{NoProgress, Platform, RegistryOptions};
+use motif_build::oci::{NoProgress, RegistryOptions};
 use serde::Serialize;
 
 use crate::build::{fail, reference, reference_repository};
@@ -118,22 +117,10 @@ pub async fn push(
     base: Option<String>,
     invoker: Option<PathBuf>,
 ) -> Result<String, CliError> {
-    let platform = Platform::host();
-    let options = ImageOptions {
-        platform: platform.clone(),
-        base,
-        registry: RegistryOptions::from_env(),
-        invoker,
-        data_dir: paths::data_dir(),
-    };
-    status(format!(
-        "building {} ({}) into an image for {platform}",
-        project.name, project.spec.language
-    ));
-    let image = image::build(project, &options).await.map_err(fail)?;
+    let image = crate::local::deploy::build_image(project, base, invoker).await?;
     status(format!("pushing {target}"));
     let digest = image
-        .push(target, &options.registry, &NoProgress)
+        .push(target, &RegistryOptions::from_env(), &NoProgress)
         .await
         .map_err(|e| fail(e.into()))?;
     Ok(format!("{}@{digest}", reference_repository(target)))

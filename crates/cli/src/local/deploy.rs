@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use motif_build::Project;
 use motif_build::image::{self, ImageOptions};
 use motif_build::local::{self, Servable};
-use motif_build::oci::{Platform, RegistryOptions};
+use motif_build::oci::{Image, Platform, RegistryOptions};
 use motif_serve::admin::DeployRequest;
 use motif_serve::artifact::Source;
 use motif_serve::serving::{Deployment, Serving};
@@ -120,19 +120,7 @@ async fn process_source(project: &Project, invoker: Option<PathBuf>) -> Result<S
 /// The function's image for this machine, built as `motif build` builds it (into the
 /// OCI layout `.motif/build/image`, tagged with its name), not pushed.
 async fn image_source(project: &Project, invoker: Option<PathBuf>) -> Result<Source, CliError> {
-    let platform = Platform::host();
-    let options = ImageOptions {
-        platform: platform.clone(),
-        base: None,
-        registry: RegistryOptions::from_env(),
-        invoker,
-        data_dir: paths::data_dir(),
-    };
-    status(format!(
-        "building {} ({}) into an image for {platform}",
-        project.name, project.spec.language
-    ));
-    let image = image::build(project, &options).await.map_err(fail)?;
+    let image = build_image(project, None, invoker).await?;
     let layout = project.build_dir().map_err(fail)?.join("image");
     image
         .write_layout(&layout, &project.name)
@@ -141,6 +129,28 @@ async fn image_source(project: &Project, invoker: Option<PathBuf>) -> Result<Sou
         layout: absolute(&layout),
         tag: project.name.clone(),
     })
+}
+
+/// Builds `project`'s image for this machine's platform, as `motif build` does (`base`
+/// over `build.base`, else the language's).
+pub async fn build_image(
+    project: &Project,
+    base: Option<String>,
+    invoker: Option<PathBuf>,
+) -> Result<Image, CliError> {
+    let platform = Platform::host();
+    let options = ImageOptions {
+        platform: platform.clone(),
+        base,
+        registry: RegistryOptions::from_env(),
+        invoker,
+        data_dir: paths::data_dir(),
+    };
+    status(format!(
+        "building {} ({}) into an image for {platform}",
+        project.name, project.spec.language
+    ));
+    image::build(project, &options).await.map_err(fail)
 }
 
 /// Whether `key` is one of the variables the server derives from the spec itself.

@@ -9,6 +9,12 @@ use super::*;
 
 const PUSH: &str = "127.0.0.1:5000/fns/square";
 
+/// The builder's arguments in a build Job.
+fn builder_args(job: &Job) -> Vec<String> {
+    let pod = job.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
+    pod.containers[0].args.clone().unwrap_or_default()
+}
+
 /// Plays the builder: waits for the build Job of `function`, checks that it builds
 /// `commit` of `repository`, and finishes it with `report` as the builder's.
 async fn build(
@@ -36,9 +42,7 @@ async fn build(
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    let pod = job.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
-    let container = &pod.containers[0];
-    let args = container.args.clone().unwrap();
+    let args = builder_args(&job);
     let has = |flag: &str, value: &str| args.windows(2).any(|w| w[0] == flag && w[1] == value);
     assert!(has("--git-repo", repository), "{args:?}");
     assert!(has("--git-revision", commit), "{args:?}");
@@ -46,7 +50,8 @@ async fn build(
     assert!(has("--handler", "square.js"), "{args:?}");
     assert!(has("--push", PUSH), "{args:?}");
     let name = job.metadata.name.clone().unwrap();
-    let image = container.image.clone().unwrap();
+    let pod = job.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
+    let image = pod.containers[0].image.clone().unwrap();
     let message = report.to_string();
     motif_test_support::finish_job(
         &client,
@@ -169,21 +174,10 @@ async fn function_create_on_a_cluster_is_built_by_a_job_and_serves_the_digest() 
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let listed = jobs.list(&ListParams::default()).await.unwrap();
-            let new = listed.items.iter().find(|j| {
-                let args = j
-                    .spec
-                    .as_ref()
-                    .unwrap()
-                    .template
-                    .spec
-                    .as_ref()
-                    .unwrap()
-                    .containers[0]
-                    .args
-                    .clone()
-                    .unwrap_or_default();
-                args.contains(&broken)
-            });
+            let new = listed
+                .items
+                .iter()
+                .find(|j| builder_args(j).contains(&broken));
             if let Some(job) = new {
                 let name = job.metadata.name.clone().unwrap();
                 let message = failure.to_string();
