@@ -41,7 +41,8 @@ pub struct CreateArgs {
     force: bool,
 }
 
-fn parse_param(text: &str) -> Result<(String, String), String> {
+/// A `KEY=VALUE` flag's value.
+pub(crate) fn parse_param(text: &str) -> Result<(String, String), String> {
     text.split_once('=')
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .filter(|(k, _)| !k.is_empty())

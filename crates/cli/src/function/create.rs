@@ -43,7 +43,7 @@ pub struct CreateArgs {
     #[command(flatten)]
     source: SourceArgs,
     /// An environment variable of the function, KEY=VALUE (repeat it).
-    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env)]
+    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = crate::create::parse_param)]
     env: Vec<(String, String)>,
     #[command(flatten)]
     target: TargetArgs,
@@ -85,13 +85,6 @@ pub struct CreateArgs {
     runtime: Runtime,
     #[command(flatten)]
     state: StateArgs,
-}
-
-fn parse_env(text: &str) -> Result<(String, String), String> {
-    text.split_once('=')
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .filter(|(k, _)| !k.is_empty())
-        .ok_or_else(|| format!("`{text}` is not KEY=VALUE"))
 }
 
 /// What was created, besides the deployment or the Function.
