@@ -15,6 +15,7 @@ mod invoke;
 mod local;
 mod output;
 mod paths;
+mod reference;
 mod render;
 mod repository;
 mod run;
@@ -48,9 +49,10 @@ struct Cli {
     command: Command,
 }
 
+// A command's help is its arguments struct's doc comment: a doc comment on the variant
+// would replace it, and drop its long form from `--help`.
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Create a function from a template.
     Create(create::CreateArgs),
     /// Functions built from a source repository in one step (riff's `function create`),
     /// and their list, status and deletion.
@@ -62,16 +64,10 @@ enum Command {
     /// Manage the template repositories `motif create` can use by name.
     #[command(subcommand)]
     Repository(repository::RepositoryCommand),
-    /// Build a function into a WebAssembly component or an OCI image, and push it.
     Build(build::BuildArgs),
-    /// Run a function locally behind its invoker.
     Run(run::RunArgs),
-    /// Send a request or a CloudEvent to a function and print the answer.
     Invoke(invoke::InvokeArgs),
-    /// Print a function's Kubernetes objects (the Function, its Knative Service and
-    /// Triggers), offline.
     Render(render::RenderArgs),
-    /// Serve functions on this machine: revisions, traffic, scale to zero.
     Serve(local::serve::ServeArgs),
     /// Deploy a function to motif serve, or with --cluster to Kubernetes.
     Deploy(deploy::DeployArgs),
@@ -82,23 +78,21 @@ enum Command {
     Describe(cluster::describe::DescribeArgs),
     /// Delete a function from motif serve, or with --cluster from the cluster.
     Delete(cluster::delete::DeleteArgs),
-    /// Print a function's logs from motif serve.
     Logs(local::logs::LogsArgs),
-    /// Split a function's traffic between its revisions on motif serve, and tag them.
     Traffic(local::traffic::TrafficArgs),
     /// Publish events to motif serve's broker, follow it, show its triggers.
     #[command(subcommand)]
     Events(local::events::EventsCommand),
-    /// Subscribe a function of motif serve (or with --cluster a Function) to a broker's
-    /// events (a trigger).
     Subscribe(local::subscribe::SubscribeArgs),
     /// Remove a subscription made by `motif subscribe`.
     Unsubscribe(local::subscribe::UnsubscribeArgs),
     /// Manage motif on a Kubernetes cluster.
     #[command(subcommand)]
     System(cluster::system::SystemCommand),
-    /// Run the motif controller against the current Kubernetes context.
     Controller(cluster::controller::ControllerArgs),
+    /// Print a generated reference page (docs/reference/).
+    #[command(subcommand, hide = true)]
+    Reference(reference::ReferenceCommand),
 }
 
 fn main() -> ExitCode {
@@ -169,6 +163,10 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Delete(args) => cluster::delete::delete(args, format).await,
         Command::System(command) => cluster::system::command(command, format),
         Command::Controller(args) => cluster::controller::controller(args).await,
+        Command::Reference(command) => {
+            reference::command(command);
+            Ok(())
+        }
     }
 }
 

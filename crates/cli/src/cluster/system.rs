@@ -10,7 +10,6 @@ use crate::render;
 /// Manage motif on a Kubernetes cluster.
 #[derive(Debug, clap::Subcommand)]
 pub enum SystemCommand {
-    /// Print what installs motif on a cluster: `motif system install | kubectl apply -f -`.
     Install(InstallArgs),
 }
 

@@ -15,11 +15,7 @@ use crate::output::Format;
 /// Functions built from their source, riff-style.
 #[derive(Debug, clap::Subcommand)]
 pub enum FunctionCommand {
-    /// Create a function from a git repository or a directory in one step: fetch, build,
-    /// deploy, wait for it, print its URL.
     Create(create::CreateArgs),
-    /// Build a function from a git repository into an image and push it (what the
-    /// cluster's build Job runs).
     Build(build::BuildArgs),
     /// List the functions (as `motif list`).
     List(cluster::list::ListArgs),

@@ -6,9 +6,11 @@ use reqwest::Method;
 use crate::error::CliError;
 use crate::local::{Admin, StateArgs, print_json_lines};
 
-/// Print a function's logs from motif serve: its instances' output (each line prefixed
-/// with REVISION/INSTANCE) and the server's lines about its revisions (starts, failures,
-/// scaling). Kept in memory: the last 1000 lines per function.
+/// Print a function's logs from motif serve.
+///
+/// Its instances' output (each line prefixed with REVISION/INSTANCE) and the server's
+/// lines about its revisions (starts, failures, scaling). Kept in memory: the last 1000
+/// lines per function.
 #[derive(Debug, clap::Args)]
 pub struct LogsArgs {
     /// The function's name.
