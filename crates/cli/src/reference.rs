@@ -53,7 +53,10 @@ pub fn cli(root: &Command) -> String {
     collect(root, "motif", &mut commands);
     page.push_str("| command | what it does |\n| --- | --- |\n");
     for (path, command) in &commands {
-        let about = command.get_about().map(|a| a.to_string()).unwrap_or_default();
+        let about = command
+            .get_about()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
         let _ = writeln!(page, "| [`{path}`](#{}) | {} |", anchor(path), cell(&about));
     }
     for (path, command) in &commands {
@@ -178,7 +181,10 @@ fn meaning(arg: &Arg) -> String {
 
 /// Text made fit for one table cell.
 fn cell(text: &str) -> String {
-    text.trim().replace('|', "\\|").replace("\n\n", "<br>").replace('\n', " ")
+    text.trim()
+        .replace('|', "\\|")
+        .replace("\n\n", "<br>")
+        .replace('\n', " ")
 }
 
 /// GitHub's anchor of a heading `` `path` ``.
@@ -252,10 +258,9 @@ fn fields(page: &mut String, prefix: &str, schema: &Value) {
 fn type_of(property: &Value) -> String {
     match property["type"].as_str() {
         Some("array") => format!("list of {}", type_of(&property["items"])),
-        Some("object") if property["additionalProperties"].is_object() => format!(
-            "map of {}",
-            type_of(&property["additionalProperties"])
-        ),
+        Some("object") if property["additionalProperties"].is_object() => {
+            format!("map of {}", type_of(&property["additionalProperties"]))
+        }
         Some(other) => other.to_owned(),
         None if property["anyOf"].is_array() || property["oneOf"].is_array() => "one of".into(),
         None => "any".into(),

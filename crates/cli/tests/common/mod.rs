@@ -3,6 +3,7 @@
 
 #![allow(dead_code, unused_imports)]
 
+pub mod readme;
 mod server;
 
 use std::path::{Path, PathBuf};
