@@ -1,5 +1,5 @@
-//! End to end, per language: `motif create` -> `motif run` -> `motif invoke` on this
-//! machine, then `motif build --push` to a real `docker-registry`, the image read by
+//! End to end, per language, the examples of `examples/hello/` (what `motif create` makes):
+//! `motif run` -> `motif invoke` on this machine, then `motif build --push` to a real `docker-registry`, the image read by
 //! `skopeo inspect`, copied out by `skopeo copy`, unpacked by `umoci`, run with `runc`
 //! and invoked over HTTP; a cloudevent function of each language run and invoked with a
 //! CloudEvent.
@@ -270,12 +270,39 @@ fn skopeo(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// The whole loop for the `http` template of `language`.
+/// Copies `examples/hello/KIND/LANGUAGE` (what `motif create` makes from the built-in
+/// template: `tests/examples.rs` checks it) into `cwd`, its Rust SDK dependency made
+/// absolute; its name.
+fn example(cwd: &Path, kind: &str, language: &str) -> String {
+    let name = match kind {
+        "http" => format!("hello-{language}"),
+        _ => format!("events-{language}"),
+    };
+    let source = workspace().join("examples/hello").join(kind).join(language);
+    let status = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(&source)
+        .arg(cwd.join(&name))
+        .status()
+        .unwrap();
+    assert!(status.success(), "copying {}", source.display());
+    let cargo = cwd.join(&name).join("Cargo.toml");
+    if let Ok(text) = std::fs::read_to_string(&cargo) {
+        let sdk = workspace().join("invokers/rust");
+        let text = text.replace(
+            "\"../../../../invokers/rust\"",
+            &format!("{:?}", sdk.display().to_string()),
+        );
+        std::fs::write(&cargo, text).unwrap();
+    }
+    name
+}
+
+/// The whole loop for the `http` example of `language`.
 fn http_end_to_end(language: &str) {
     let tmp = temp();
     let cwd = tmp.path();
-    let name = format!("hello-{language}");
-    ok(&motif(cwd, &["create", &name, "--language", language]));
+    let name = example(cwd, "http", language);
 
     // Locally: motif run, motif invoke.
     let port = http::free_port();
@@ -363,22 +390,11 @@ fn http_end_to_end(language: &str) {
     drop(container);
 }
 
-/// The `cloudevent` template of `language`, run locally and sent a CloudEvent.
+/// The `cloudevent` example of `language`, run locally and sent a CloudEvent.
 fn cloudevent_end_to_end(language: &str) {
     let tmp = temp();
     let cwd = tmp.path();
-    let name = format!("events-{language}");
-    ok(&motif(
-        cwd,
-        &[
-            "create",
-            &name,
-            "--language",
-            language,
-            "--template",
-            "cloudevent",
-        ],
-    ));
+    let name = example(cwd, "cloudevent", language);
     let port = http::free_port();
     let _running = Running::start(cwd, &name, port, false);
     let target = format!("http://127.0.0.1:{port}");

@@ -56,3 +56,67 @@ fn the_order_pipeline_runs_as_its_readme_says() {
     let logs = stdout(&motif_at(&dir, &["logs", "dead-letters"]));
     assert!(!logs.contains("A-1"), "{logs}");
 }
+
+/// The languages, and the kinds of `examples/hello/`.
+const LANGUAGES: [&str; 8] = [
+    "rust",
+    "rust-wasm",
+    "js",
+    "ts",
+    "python",
+    "python-wasm",
+    "c-wasm",
+    "command",
+];
+
+/// Every file under `dir`, relative, with its content.
+fn tree(dir: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(current) = pending.pop() {
+        for entry in std::fs::read_dir(&current).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let relative = path.strip_prefix(dir).unwrap().display().to_string();
+                files.insert(relative, std::fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+/// `examples/hello/KIND/LANGUAGE` is exactly what `motif create` makes from the built-in
+/// template (the Rust SDK by a path relative to the example), so the examples the
+/// end-to-end tests run (`tests/e2e.rs`) are what a user gets.
+#[test]
+fn every_hello_example_is_what_motif_create_makes() {
+    let dir = scratch_dir("cli-examples", "hello");
+    let root = workspace();
+    let sdk = root.join("invokers/rust");
+    for (kind, prefix) in [("http", "hello"), ("cloudevent", "events")] {
+        for language in LANGUAGES {
+            let name = format!("{prefix}-{language}");
+            let made = dir.join(&name);
+            ok(
+                &motif_command(&dir, &["create", &name, "-l", language, "-t", kind])
+                    .env("MOTIF_SDK_PATH", &sdk)
+                    .output()
+                    .unwrap(),
+            );
+            let mut expected = tree(&made);
+            if let Some(cargo) = expected.get_mut("Cargo.toml") {
+                let absolute = format!("{:?}", sdk.canonicalize().unwrap().display().to_string());
+                *cargo = cargo.replace(&absolute, "\"../../../../invokers/rust\"");
+            }
+            let example = root.join("examples/hello").join(kind).join(language);
+            assert_eq!(
+                tree(&example),
+                expected,
+                "examples/hello/{kind}/{language} is not what `motif create {name} -l \
+                 {language} -t {kind}` makes: make it again"
+            );
+        }
+    }
+}
