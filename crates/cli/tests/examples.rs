@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use common::readme::{run_shell, shell_blocks};
 use common::*;
-use motif_test_support::http;
+use motif_test_support::{Registry, http};
 
 /// Polls `motif logs NAME` until a line contains `wanted`.
 fn wait_for_log(dir: &std::path::Path, name: &str, wanted: &str) -> String {
@@ -34,7 +34,7 @@ fn the_order_pipeline_runs_as_its_readme_says() {
     let readme = root.join("examples/order-pipeline/README.md");
     let blocks = shell_blocks(&readme);
     assert_eq!(blocks.len(), 1, "the README has one shell block");
-    let out = run_shell(&blocks[0], &root, &dir.join("state"));
+    let out = run_shell(&blocks[0], &root, &dir.join("state"), &[]);
     assert!(
         out.status.success(),
         "the README's commands failed:\n{}\n{}\n{}",
@@ -55,6 +55,61 @@ fn the_order_pipeline_runs_as_its_readme_says() {
     // The valid order never reached the dead letters.
     let logs = stdout(&motif_at(&dir, &["logs", "dead-letters"]));
     assert!(!logs.contains("A-1"), "{logs}");
+}
+
+#[test]
+fn the_wasm_example_is_pushed_and_rendered_as_its_readme_says() {
+    // A copy of the example: the push records its digest in motif.toml.
+    let root = scratch_dir("cli-examples", "wasm-to-cluster");
+    let example = workspace().join("examples/wasm-to-cluster");
+    std::fs::create_dir_all(root.join("examples")).unwrap();
+    let copied = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(&example)
+        .arg(root.join("examples"))
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let registry = Registry::start().expect("docker-registry starts");
+    let blocks = shell_blocks(&example.join("README.md"));
+    assert_eq!(
+        blocks.len(),
+        2,
+        "the README's registry, then the build and render"
+    );
+    let host = registry.host();
+    let out = run_shell(
+        &blocks[1],
+        &root,
+        &root.join("state"),
+        &[("REGISTRY", &host)],
+    );
+    assert!(
+        out.status.success(),
+        "the README's commands failed:\n{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let text = stdout(&out);
+    let image = format!("{host}/hello-wasm@sha256:");
+    assert!(text.contains(&format!("image = \"{image}")), "{text}");
+    let rendered = std::fs::read_to_string(root.join("hello-wasm.yaml")).unwrap();
+    for wanted in [
+        "kind: Function",
+        "kind: Service",
+        "namespace: apps",
+        image.as_str(),
+    ] {
+        assert!(rendered.contains(wanted), "no `{wanted}` in:\n{rendered}");
+    }
+    // The image is in the registry, by the digest motif.toml records.
+    let toml = std::fs::read_to_string(root.join("examples/wasm-to-cluster/hello-wasm/motif.toml"))
+        .unwrap();
+    let digest = toml.split("@").nth(1).unwrap().split('"').next().unwrap();
+    assert!(
+        registry.blob_file(digest).is_file(),
+        "{digest} is not in the registry"
+    );
 }
 
 /// The languages, and the kinds of `examples/hello/`.

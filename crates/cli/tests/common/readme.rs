@@ -28,9 +28,9 @@ pub fn shell_blocks(path: &Path) -> Vec<String> {
     blocks
 }
 
-/// Runs `script` with `sh -eu` in `cwd`: `motif` is the workspace's, its state directory
-/// `state`, its data directory the tests' shared one.
-pub fn run_shell(script: &str, cwd: &Path, state: &Path) -> Output {
+/// Runs `script` with `sh -eu` in `cwd` with `env`: `motif` is the workspace's, its state
+/// directory `state`, its data directory the tests' shared one.
+pub fn run_shell(script: &str, cwd: &Path, state: &Path, env: &[(&str, &str)]) -> Output {
     let motif = Path::new(env!("CARGO_BIN_EXE_motif"));
     let path = std::env::join_paths(std::iter::once(motif.parent().unwrap().to_owned()).chain(
         std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
@@ -44,6 +44,7 @@ pub fn run_shell(script: &str, cwd: &Path, state: &Path) -> Output {
         .env("MOTIF_DATA_DIR", data_dir())
         .env("MOTIF_INVOKER_BIN", invoker())
         .env_remove("MOTIF_OUTPUT")
+        .envs(env.iter().copied())
         .output()
         .expect("sh runs")
 }
