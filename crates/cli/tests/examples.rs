@@ -112,6 +112,53 @@ fn the_wasm_example_is_pushed_and_rendered_as_its_readme_says() {
     );
 }
 
+/// The README's first command: `scripts/start.sh` builds motif and serves the Rust wasm
+/// hello, and prints the URL to curl (here in the debug profile, the tests' build).
+#[test]
+fn the_start_script_serves_an_example_and_says_where() {
+    use std::io::{BufRead, BufReader};
+    let dir = scratch_dir("cli-examples", "start");
+    let port = http::free_port();
+    let mut child = std::process::Command::new("bash")
+        .arg(workspace().join("scripts/start.sh"))
+        .env("MOTIF_PROFILE", "debug")
+        .env("MOTIF_SERVE_PORT", port.to_string())
+        .env("MOTIF_STATE_DIR", dir.join("state"))
+        .env("MOTIF_DATA_DIR", data_dir())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(dir.join("start.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let line = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find(|l| l.contains("is serving at"));
+    let log = std::fs::read_to_string(dir.join("start.log")).unwrap_or_default();
+    let line = line.unwrap_or_else(|| panic!("start.sh served nothing:\n{log}"));
+    assert!(
+        line.contains(&format!("http://hello-rust-wasm.localhost:{port}/")),
+        "{line}"
+    );
+    assert!(
+        log.contains(&format!(
+            "curl -d motif http://hello-rust-wasm.localhost:{port}/"
+        )),
+        "{log}"
+    );
+    let answer = http::request(
+        "POST",
+        &format!("127.0.0.1:{port}"),
+        "/hello-rust-wasm/",
+        b"motif",
+    )
+    .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    assert!(answer.text().contains("motif"), "{}", answer.text());
+}
+
 /// The languages, and the kinds of `examples/hello/`.
 const LANGUAGES: [&str; 8] = [
     "rust",
@@ -124,13 +171,20 @@ const LANGUAGES: [&str; 8] = [
     "command",
 ];
 
-/// Every file under `dir`, relative, with its content.
+/// What running an example leaves beside it (build output, installed dependencies).
+const BUILT: [&str; 5] = [".motif", "target", "Cargo.lock", "node_modules", "__pycache__"];
+
+/// Every file under `dir`, relative, with its content, leaving out [`BUILT`].
 fn tree(dir: &std::path::Path) -> std::collections::BTreeMap<String, String> {
     let mut files = std::collections::BTreeMap::new();
     let mut pending = vec![dir.to_owned()];
     while let Some(current) = pending.pop() {
         for entry in std::fs::read_dir(&current).unwrap() {
             let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy();
+            if BUILT.contains(&name.as_ref()) {
+                continue;
+            }
             if path.is_dir() {
                 pending.push(path);
             } else {
