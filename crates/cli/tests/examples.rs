@@ -172,7 +172,13 @@ const LANGUAGES: [&str; 8] = [
 ];
 
 /// What running an example leaves beside it (build output, installed dependencies).
-const BUILT: [&str; 5] = [".motif", "target", "Cargo.lock", "node_modules", "__pycache__"];
+const BUILT: [&str; 5] = [
+    ".motif",
+    "target",
+    "Cargo.lock",
+    "node_modules",
+    "__pycache__",
+];
 
 /// Every file under `dir`, relative, with its content, leaving out [`BUILT`].
 fn tree(dir: &std::path::Path) -> std::collections::BTreeMap<String, String> {
