@@ -20,6 +20,8 @@ packages=()
 command -v curl >/dev/null || packages+=(curl)
 command -v git >/dev/null || packages+=(git)
 command -v make >/dev/null || packages+=(make)
+# The README's tour applies `motif system install` with kubectl (Debian's is 1.20's).
+command -v kubectl >/dev/null || packages+=(kubernetes-client)
 for package in clang lld wasi-libc libclang-rt-dev-wasm32 docker-registry skopeo umoci runc \
   etcd-server rsync; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' ||
