@@ -7,6 +7,22 @@
 
 /** @typedef {Record<string, unknown>} Fields */
 
+/**
+ * Whether stderr is gone (its reader died: `EPIPE`). A write to it then fails with an
+ * `error` event, which, unhandled, would come back as an uncaught exception whose own
+ * log line fails the same way, for ever; so lines are dropped instead, and a SIGTERM
+ * (the parent's death signal) still drains and stops the server.
+ */
+let stderrClosed = false;
+process.stderr.on('error', () => {
+  stderrClosed = true;
+});
+
+/** @param {string} line */
+function toStderr(line) {
+  if (!stderrClosed) process.stderr.write(line);
+}
+
 /** A logger bound to some fields (the function, a request's trace). */
 class Logger {
   /**
@@ -14,7 +30,7 @@ class Logger {
    * @param {Fields} fields written on every line
    * @param {(line: string) => void} [write] where lines go (default: stderr)
    */
-  constructor(json, fields, write = (line) => process.stderr.write(line)) {
+  constructor(json, fields, write = toStderr) {
     this.json = json;
     this.fields = fields;
     this.write = write;

@@ -80,3 +80,18 @@ test('an error thrown outside any request is logged and the function serves on',
   assert.match(f.output, /an exception was not caught; serving on .*thrown from a timer/);
   assert.match(f.output, /a rejected promise was not handled; serving on .*rejected, unhandled/);
 });
+
+test('with its log reader gone, a sigterm still drains and exits 0', async () => {
+  const f = await start(LIFECYCLE);
+  // The serving process died: nobody reads the invoker's output any more.
+  f.child.stdout.destroy();
+  f.child.stderr.destroy();
+  await fetch(`${f.url}/`).catch(() => undefined);
+  f.child.kill('SIGTERM');
+  const exit = await Promise.race([
+    f.exited,
+    new Promise((r) => setTimeout(() => r('still running after 10 s'), 10000)),
+  ]);
+  if (exit !== 0) f.child.kill('SIGKILL');
+  assert.equal(exit, 0);
+});

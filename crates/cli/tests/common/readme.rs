@@ -29,15 +29,19 @@ pub fn shell_blocks(path: &Path) -> Vec<String> {
 }
 
 /// Runs `script` with `sh -eu` in `cwd` with `env`: `motif` is the workspace's, its state
-/// directory `state`, its data directory the tests' shared one.
+/// directory `state`, its data directory the tests' shared one. The shell runs in a
+/// process group of its own, killed when it exits: what the script left running in the
+/// background (`motif serve &` and its instances) goes with it.
 pub fn run_shell(script: &str, cwd: &Path, state: &Path, env: &[(&str, &str)]) -> Output {
     let motif = Path::new(env!("CARGO_BIN_EXE_motif"));
     let path = std::env::join_paths(std::iter::once(motif.parent().unwrap().to_owned()).chain(
         std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
     ))
     .unwrap();
-    Command::new("sh")
+    use std::os::unix::process::CommandExt;
+    let child = Command::new("sh")
         .args(["-eu", "-c", script])
+        .process_group(0)
         .current_dir(cwd)
         .env("PATH", path)
         .env("MOTIF_STATE_DIR", state)
@@ -45,6 +49,12 @@ pub fn run_shell(script: &str, cwd: &Path, state: &Path, env: &[(&str, &str)]) -
         .env("MOTIF_INVOKER_BIN", invoker())
         .env_remove("MOTIF_OUTPUT")
         .envs(env.iter().copied())
-        .output()
-        .expect("sh runs")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("sh runs");
+    let group = nix::unistd::Pid::from_raw(child.id() as i32);
+    let output = child.wait_with_output().expect("sh runs");
+    let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+    output
 }
